@@ -1,0 +1,140 @@
+"""Array-based netlist IR (DESIGN.md §5).
+
+Node ids: ``0`` is constant 0, ``1`` is constant 1, ``2 … 2+I-1`` are the primary inputs (each an
+encoder comparator ``x[input_feature[i]] > input_threshold[i]``), and gate ``g`` is node
+``2 + I + g``. Gates are topologically ordered: a gate reads only nodes with smaller ids. Every
+gate has two inputs (``fanin[g] = (A, B)``) and a 4-bit truth table in the convention of
+:mod:`ldlgn.truth_tables`. ``outputs`` lists the output node ids, grouped into ``num_classes``
+contiguous groups of equal size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ldlgn import truth_tables as tt
+from ldlgn.discrete import DiscreteNet
+
+CONST0, CONST1 = 0, 1
+FIRST_INPUT = 2
+
+
+@dataclass
+class Netlist:
+    """Topologically ordered two-input gates over encoder-comparator inputs."""
+
+    input_feature: np.ndarray  # int32 (I,)
+    input_threshold: np.ndarray  # int64 (I,)
+    num_features: int
+    input_bits: int
+    fanin: np.ndarray  # int32 (G, 2) node ids
+    table: np.ndarray  # uint8 (G,)
+    outputs: np.ndarray  # int32 (O,) node ids
+    num_classes: int
+    name: str = "net"
+
+    def __post_init__(self):
+        self.input_feature = np.ascontiguousarray(self.input_feature, dtype=np.int32)
+        self.input_threshold = np.ascontiguousarray(self.input_threshold, dtype=np.int64)
+        self.fanin = np.ascontiguousarray(np.reshape(self.fanin, (-1, 2)), dtype=np.int32)
+        self.table = np.ascontiguousarray(self.table, dtype=np.uint8)
+        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
+        self.num_features = int(self.num_features)
+        self.input_bits = int(self.input_bits)
+        self.num_classes = int(self.num_classes)
+
+    # ---- ids and sizes ------------------------------------------------------------------
+    @property
+    def num_inputs(self) -> int:
+        return int(self.input_feature.shape[0])
+
+    @property
+    def num_gates(self) -> int:
+        return int(self.table.shape[0])
+
+    @property
+    def first_gate(self) -> int:
+        """Node id of gate 0."""
+        return FIRST_INPUT + self.num_inputs
+
+    @property
+    def num_nodes(self) -> int:
+        return self.first_gate + self.num_gates
+
+    @property
+    def group_size(self) -> int:
+        return self.outputs.shape[0] // self.num_classes
+
+    @property
+    def input_max(self) -> int:
+        return (1 << self.input_bits) - 1
+
+    def validate(self) -> "Netlist":
+        """Raise ``ValueError`` naming the first broken invariant; return self."""
+        G = self.num_gates
+        if self.input_threshold.shape != self.input_feature.shape:
+            raise ValueError("input_feature and input_threshold must have one entry per input")
+        if self.num_inputs and (self.input_feature.min() < 0 or self.input_feature.max() >= self.num_features):
+            raise ValueError("input_feature refers to a feature outside 0..num_features-1")
+        if self.table.shape != (G,) or self.fanin.shape != (G, 2):
+            raise ValueError("fanin must be (G, 2) and table (G,)")
+        if G and self.table.max() > 15:
+            raise ValueError("truth tables must be in 0..15")
+        own = self.first_gate + np.arange(G)
+        if G and (self.fanin.min() < 0 or (self.fanin >= own[:, None]).any()):
+            raise ValueError("netlist is not topologically ordered (a gate reads itself or a later node)")
+        if self.outputs.size and (self.outputs.min() < 0 or self.outputs.max() >= self.num_nodes):
+            raise ValueError("an output refers to a node that does not exist")
+        if self.num_classes < 1 or self.outputs.shape[0] % self.num_classes:
+            raise ValueError(f"{self.outputs.shape[0]} outputs cannot be split into {self.num_classes} classes")
+        return self
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_discrete(cls, net: DiscreteNet, name: str = "net") -> "Netlist":
+        """Lower a :class:`DiscreteNet`: one primary input per encoder comparator, gates layer by layer."""
+        F, T = net.thresholds.shape
+        input_feature = np.repeat(np.arange(F), T)
+        input_threshold = net.thresholds.reshape(-1)
+        base = FIRST_INPUT  # node id of index 0 of the previous layer's outputs
+        nxt = FIRST_INPUT + F * T  # node id of the next gate
+        fanins, tables = [], []
+        for layer in net.layers:
+            fanins.append(np.stack([layer.a + base, layer.b + base], axis=1))
+            tables.append(layer.tables)
+            base, nxt = nxt, nxt + layer.size
+        fanin = np.concatenate(fanins) if fanins else np.zeros((0, 2), np.int32)
+        table = np.concatenate(tables) if tables else np.zeros(0, np.uint8)
+        outputs = base + np.arange(net.num_outputs)
+        return cls(input_feature, input_threshold, F, net.input_bits, fanin, table, outputs,
+                   net.num_classes, name).validate()
+
+    # ---- reference evaluation (clear, vectorized over samples; tests' oracle) ---------------
+    def check_inputs(self, x) -> np.ndarray:
+        """Validate raw integer inputs ``(n, num_features)``; return int64."""
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"inputs must have shape (n, {self.num_features}), got {x.shape}")
+        if not np.issubdtype(x.dtype, np.integer):
+            raise TypeError(f"inputs must be integers in 0..{self.input_max}, got dtype {x.dtype}")
+        if x.size and (x.min() < 0 or x.max() > self.input_max):
+            raise ValueError(f"input values must be in 0..{self.input_max}, got {x.min()}..{x.max()}")
+        return x.astype(np.int64)
+
+    def node_values(self, x) -> np.ndarray:
+        """Value of every node for every sample: ``(num_nodes, n)`` uint8."""
+        x = self.check_inputs(x)
+        v = np.zeros((self.num_nodes, x.shape[0]), dtype=np.uint8)
+        v[CONST1] = 1
+        v[FIRST_INPUT:self.first_gate] = (x[:, self.input_feature] > self.input_threshold).T
+        for g in range(self.num_gates):
+            a, b = self.fanin[g]
+            v[self.first_gate + g] = tt.evaluate(self.table[g], v[a], v[b])
+        return v
+
+    def predict(self, x):
+        """``(scores int32 (n, k), classes int64 (n,))`` by the reference evaluator."""
+        out = self.node_values(x)[self.outputs].T
+        scores = out.reshape(out.shape[0], self.num_classes, -1).sum(-1).astype(np.int32)
+        return scores, scores.argmax(1)

@@ -1,0 +1,42 @@
+"""Relaxed two-input gates in polynomial form, with a choice of compute backend.
+
+``y[:, i] = c[i,0] + c[i,1]·A + c[i,2]·B + c[i,3]·A·B`` with ``A = x[:, a[i]]``, ``B = x[:, b[i]]``
+(DESIGN.md §2). ``backend="auto"`` takes the Numba kernels for float32 CPU tensors and plain
+torch otherwise (CUDA, float64 for gradcheck).
+"""
+from __future__ import annotations
+
+import torch
+
+BACKENDS = ("auto", "numba", "torch")
+
+
+def relaxed_gates_torch(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Plain-torch reference: ``x (B, N_in)``, ``a, b (N,)`` long, ``c (N, 4)`` → ``(B, N)``."""
+    A = x[:, a]
+    B = x[:, b]
+    return c[:, 0] + c[:, 1] * A + (c[:, 2] + c[:, 3] * A) * B
+
+
+def resolve_backend(backend: str, x: torch.Tensor) -> str:
+    """The backend that actually runs for input ``x``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "numba" if x.device.type == "cpu" and x.dtype == torch.float32 else "torch"
+    if backend == "numba" and (x.device.type != "cpu" or x.dtype != torch.float32):
+        raise ValueError(f"the numba backend needs float32 CPU tensors, got {x.dtype} on {x.device}")
+    return backend
+
+
+def relaxed_gates(x, a, b, c, backend: str = "auto", reverse_index=None) -> torch.Tensor:
+    """Relaxed gate layer on the chosen backend (see module docstring).
+
+    ``reverse_index`` is an optional precomputed CSR inverse of the connections, used by the
+    Numba backward pass; layers cache it.
+    """
+    if resolve_backend(backend, x) == "numba":
+        from .numba_kernels import relaxed_gates_numba
+
+        return relaxed_gates_numba(x, a, b, c, reverse_index)
+    return relaxed_gates_torch(x, a, b, c)
