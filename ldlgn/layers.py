@@ -1,0 +1,165 @@
+"""Logic layers and GroupSum (names follow difflogic where it has them)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import parametrization as P
+from .discrete import DiscreteLayer
+from .functional import BACKENDS, relaxed_gates
+
+CONNECTIONS = ("random", "unique")
+
+
+def make_connections(in_dim: int, out_dim: int, kind: str = "random",
+                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input indices ``(a, b)`` of ``out_dim`` gates reading a layer of width ``in_dim``.
+
+    ``random``: every input is read at least once when ``2·out_dim ≥ in_dim``, the rest drawn at
+    random. ``unique``: additionally ``a ≠ b`` for every gate and no two gates share an input pair
+    (when the number of pairs allows it).
+    """
+    if kind not in CONNECTIONS:
+        raise ValueError(f"unknown connections {kind!r}; choose one of {CONNECTIONS}")
+    if in_dim < 1 or out_dim < 1:
+        raise ValueError(f"layer sizes must be positive, got in_dim={in_dim}, out_dim={out_dim}")
+    n = 2 * out_dim
+    cover = torch.randperm(in_dim, generator=generator)[: min(in_dim, n)]
+    extra = torch.randint(in_dim, (n - cover.numel(),), generator=generator)
+    c = torch.cat([cover, extra])[torch.randperm(n, generator=generator)]
+    a, b = c[:out_dim].clone(), c[out_dim:].clone()
+    if kind == "unique":
+        if in_dim < 2:
+            raise ValueError("unique connections need at least 2 inputs")
+        a, b = _make_unique(a, b, in_dim, generator)
+    return a, b
+
+
+def _make_unique(a, b, in_dim, generator):
+    """Redraw gates until ``a ≠ b`` and no input pair repeats (while enough pairs exist)."""
+    pairs_exist = a.numel() <= in_dim * (in_dim - 1) // 2
+    for _ in range(1000):
+        key = torch.minimum(a, b) * in_dim + torch.maximum(a, b)
+        repeated = torch.ones_like(a, dtype=torch.bool)
+        if pairs_exist:
+            _, inverse = torch.unique(key, return_inverse=True)
+            first = torch.full((int(inverse.max()) + 1,), len(key), dtype=torch.long)
+            first.scatter_reduce_(0, inverse, torch.arange(len(key)), reduce="amin")
+            repeated[first] = False
+        else:
+            repeated[:] = False
+        bad = (a == b) | repeated
+        if not bad.any():
+            return a, b
+        k = int(bad.sum())
+        a[bad] = torch.randint(in_dim, (k,), generator=generator)
+        b[bad] = torch.randint(in_dim, (k,), generator=generator)
+    raise RuntimeError("could not draw unique connections")
+
+
+class _GradFactor(torch.autograd.Function):
+    """Identity forward; scales the gradient (difflogic's ``grad_factor``)."""
+
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.factor, None
+
+
+class LogicLayer(nn.Module):
+    """A layer of ``out_dim`` learned two-input logic gates.
+
+    Training mode computes the relaxed gates ``c0 + c1·A + c2·B + c3·A·B``; eval mode computes
+    the discretized network exactly (DESIGN.md §3). Connections are buffers ``a`` and ``b``.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, parametrization: str = "iwp", estimator: str = "sin",
+                 init: str = "ri", connections: str = "random", grad_factor: float = 1.0,
+                 device=None, backend: str = "auto", mu: float | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        P.check_options(parametrization, estimator, init)
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        self.in_dim, self.out_dim = int(in_dim), int(out_dim)
+        self.parametrization, self.estimator, self.init = parametrization, estimator, init
+        self.connections, self.grad_factor, self.backend = connections, float(grad_factor), backend
+        a, b = make_connections(self.in_dim, self.out_dim, connections, generator)
+        self.register_buffer("a", a.to(device))
+        self.register_buffer("b", b.to(device))
+        w = P.init_weights(parametrization, estimator, init, self.out_dim, mu, generator)
+        self.weights = nn.Parameter(w.to(device))
+        self._reverse_index = None
+
+    def coefficients(self) -> torch.Tensor:
+        """Polynomial coefficients ``(out_dim, 4)``: relaxed in training, exact 0/1 tables in eval."""
+        if self.training:
+            omega = P.row_values(self.parametrization, self.estimator, self.weights)
+        else:
+            omega = P.table_row_values(self.truth_tables(), self.weights.dtype)
+        return P.poly_coefficients(omega)
+
+    def truth_tables(self) -> torch.Tensor:
+        """The discretized gates as truth tables ``(out_dim,)`` int64."""
+        return P.truth_tables(self.parametrization, self.estimator, self.weights)
+
+    def reverse_index(self):
+        """CSR inverse of the connections for the Numba backward pass (cached)."""
+        if self._reverse_index is None:
+            from .numba_kernels import build_reverse_index
+
+            self._reverse_index = build_reverse_index(self.a.cpu().numpy(), self.b.cpu().numpy(), self.in_dim)
+        return self._reverse_index
+
+    def _apply(self, fn, *args, **kwargs):
+        self._reverse_index = None  # connections may move or change dtype
+        return super()._apply(fn, *args, **kwargs)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._reverse_index = None
+        return super()._load_from_state_dict(*args, **kwargs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 2 or x.shape[1] != self.in_dim:
+            raise ValueError(f"LogicLayer expects input of shape (batch, {self.in_dim}), got {tuple(x.shape)}")
+        if self.grad_factor != 1.0 and self.training:
+            x = _GradFactor.apply(x, self.grad_factor)
+        c = self.coefficients().to(x.dtype)
+        rev = None
+        if x.device.type == "cpu" and x.dtype == torch.float32 and self.backend != "torch":
+            rev = self.reverse_index()
+        return relaxed_gates(x, self.a, self.b, c, self.backend, rev)
+
+    def discrete(self) -> DiscreteLayer:
+        """Connections and truth tables as numpy arrays."""
+        return DiscreteLayer(self.a.cpu().numpy(), self.b.cpu().numpy(), self.truth_tables().cpu().numpy())
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_dim}, {self.out_dim}, parametrization={self.parametrization!r}, "
+                f"estimator={self.estimator!r}, init={self.init!r}, backend={self.backend!r}")
+
+
+class GroupSum(nn.Module):
+    """Sum the outputs in ``k`` contiguous groups and divide by ``tau``."""
+
+    def __init__(self, k: int, tau: float = 1.0):
+        super().__init__()
+        if k < 1 or tau <= 0:
+            raise ValueError(f"GroupSum needs k ≥ 1 and tau > 0, got k={k}, tau={tau}")
+        self.k, self.tau = int(k), float(tau)
+
+    def counts(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-class sums ``(batch, k)`` before dividing by ``tau`` (integer popcounts in eval)."""
+        if x.shape[-1] % self.k:
+            raise ValueError(f"GroupSum: {x.shape[-1]} outputs cannot be split into {self.k} groups")
+        return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.counts(x) / self.tau
+
+    def extra_repr(self) -> str:
+        return f"k={self.k}, tau={self.tau}"

@@ -1,0 +1,105 @@
+"""``LogicNet`` = thermometer encoder → logic layers → GroupSum (DESIGN.md §4)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .discrete import DiscreteNet
+from .encoder import ThermometerEncoder
+from .layers import GroupSum, LogicLayer
+
+ENGINES = ("auto", "torch", "numba")
+
+
+class LogicNet(nn.Module):
+    """A light DLGN classifier on integer inputs.
+
+    All layers have ``width`` gates except the last, which is rounded up to a multiple of
+    ``num_classes`` so GroupSum can split it. The constructor arguments form :attr:`config`, which a
+    checkpoint stores to rebuild the model.
+    """
+
+    def __init__(self, num_features: int, num_classes: int, width: int = 2000, depth: int = 4,
+                 num_thresholds: int = 3, input_bits: int = 8, tau: float = 10.0,
+                 parametrization: str = "iwp", estimator: str = "sin", init: str = "ri",
+                 connections: str = "random", grad_factor: float = 1.0, backend: str = "auto",
+                 mu: float | None = None):
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f"need at least 2 classes, got {num_classes}")
+        if width < 1 or depth < 1:
+            raise ValueError(f"width and depth must be positive, got width={width}, depth={depth}")
+        self.config = dict(num_features=num_features, num_classes=num_classes, width=width, depth=depth,
+                           num_thresholds=num_thresholds, input_bits=input_bits, tau=tau,
+                           parametrization=parametrization, estimator=estimator, init=init,
+                           connections=connections, grad_factor=grad_factor, backend=backend, mu=mu)
+        self.encoder = ThermometerEncoder(num_features, num_thresholds, input_bits)
+        last = -(-width // num_classes) * num_classes
+        widths = [self.encoder.num_outputs] + [width] * (depth - 1) + [last]
+        self.layers = nn.ModuleList(
+            LogicLayer(i, o, parametrization, estimator, init, connections, grad_factor,
+                       backend=backend, mu=mu)
+            for i, o in zip(widths[:-1], widths[1:]))
+        self.group_sum = GroupSum(num_classes, tau)
+
+    @property
+    def num_classes(self) -> int:
+        return self.group_sum.k
+
+    @property
+    def num_gates(self) -> int:
+        return sum(layer.out_dim for layer in self.layers)
+
+    def set_backend(self, backend: str) -> None:
+        """Choose the relaxed-gate backend (``auto``, ``numba``, ``torch``) of every layer."""
+        for layer in self.layers:
+            layer.backend = backend
+        self.config["backend"] = backend
+
+    def logic(self, x) -> torch.Tensor:
+        """Output bits (or relaxed values in training) of the last layer ``(n, outputs)``."""
+        h = self.encoder(x)
+        for layer in self.layers:
+            h = layer(h)
+        return h
+
+    def forward(self, x) -> torch.Tensor:
+        """Class logits ``counts / tau``; in eval mode the counts are the integer popcounts."""
+        return self.group_sum(self.logic(x))
+
+    @torch.no_grad()
+    def predict(self, x, engine: str = "auto", batch_size: int = 4096):
+        """Discrete ``(scores int32 (n, k), classes int64 (n,))`` as numpy arrays.
+
+        ``engine="torch"`` runs this module in eval mode; ``"numba"`` runs the bit-parallel
+        evaluator on the lowered netlist (CPU); ``"auto"`` takes Numba when it is available.
+        """
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
+        if engine != "torch":
+            try:
+                from .bitsim import predict_netlist
+            except ImportError:
+                if engine == "numba":
+                    raise
+            else:
+                from .compiler import Netlist
+
+                return predict_netlist(Netlist.from_discrete(self.discrete()), np.asarray(x))
+        was_training = self.training
+        self.eval()
+        try:
+            parts = [self.group_sum.counts(self.logic(torch.as_tensor(x[i:i + batch_size])))
+                     for i in range(0, max(len(x), 1), batch_size)] if len(x) else []
+        finally:
+            self.train(was_training)
+        scores = torch.cat(parts).round().to(torch.int32).cpu().numpy() if parts else \
+            np.zeros((0, self.num_classes), np.int32)
+        return scores, scores.argmax(1) if len(scores) else np.zeros(0, np.int64)
+
+    def discrete(self) -> DiscreteNet:
+        """The discretized network: encoder thresholds, gate layers, class grouping."""
+        return DiscreteNet(self.encoder.thresholds.cpu().numpy(), self.encoder.input_bits,
+                           [layer.discrete() for layer in self.layers], self.num_classes,
+                           self.group_sum.tau)
