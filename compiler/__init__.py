@@ -2,3 +2,13 @@
 from .netlist import Netlist
 
 __all__ = ["Netlist"]
+from .passes import (DEFAULT_PASSES, PASSES, absorb_inverters, eliminate_dead_gates, fold_duplicate_inputs,
+                     optimize, propagate_constants, structural_hash)
+from .serialize import NetlistFileError, load_netlist, save_netlist
+from .analysis import (critical_path, depth, fanout, fanout_counts, gate_histogram, gate_name, levels, summary,
+                       to_networkx)
+
+__all__ += ["DEFAULT_PASSES", "PASSES", "absorb_inverters", "eliminate_dead_gates", "fold_duplicate_inputs",
+            "optimize", "propagate_constants", "structural_hash", "NetlistFileError", "load_netlist",
+            "save_netlist", "critical_path", "depth", "fanout", "fanout_counts", "gate_histogram", "gate_name",
+            "levels", "summary", "to_networkx"]

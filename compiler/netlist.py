@@ -37,7 +37,10 @@ class Netlist:
     def __post_init__(self):
         self.input_feature = np.ascontiguousarray(self.input_feature, dtype=np.int32)
         self.input_threshold = np.ascontiguousarray(self.input_threshold, dtype=np.int64)
-        self.fanin = np.ascontiguousarray(np.reshape(self.fanin, (-1, 2)), dtype=np.int32)
+        fanin = np.asarray(self.fanin)
+        if fanin.size == 0:  # accept [] for a net without gates
+            fanin = fanin.reshape(0, 2)
+        self.fanin = np.ascontiguousarray(fanin, dtype=np.int32)
         self.table = np.ascontiguousarray(self.table, dtype=np.uint8)
         self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
         self.num_features = int(self.num_features)
@@ -73,6 +76,12 @@ class Netlist:
     def validate(self) -> "Netlist":
         """Raise ``ValueError`` naming the first broken invariant; return self."""
         G = self.num_gates
+        if not 1 <= self.input_bits <= 16:
+            raise ValueError(f"input_bits must be in 1..16, got {self.input_bits}")
+        if self.num_features < 1:
+            raise ValueError(f"num_features must be at least 1, got {self.num_features}")
+        if self.input_feature.ndim != 1 or self.outputs.ndim != 1:
+            raise ValueError("input_feature and outputs must be 1-D")
         if self.input_threshold.shape != self.input_feature.shape:
             raise ValueError("input_feature and input_threshold must have one entry per input")
         if self.num_inputs and (self.input_feature.min() < 0 or self.input_feature.max() >= self.num_features):
@@ -81,7 +90,7 @@ class Netlist:
             raise ValueError("fanin must be (G, 2) and table (G,)")
         if G and self.table.max() > 15:
             raise ValueError("truth tables must be in 0..15")
-        own = self.first_gate + np.arange(G)
+        own = self.first_gate + np.arange(G, dtype=np.int64)
         if G and (self.fanin.min() < 0 or (self.fanin >= own[:, None]).any()):
             raise ValueError("netlist is not topologically ordered (a gate reads itself or a later node)")
         if self.outputs.size and (self.outputs.min() < 0 or self.outputs.max() >= self.num_nodes):
@@ -138,3 +147,40 @@ class Netlist:
         out = self.node_values(x)[self.outputs].T
         scores = out.reshape(out.shape[0], self.num_classes, -1).sum(-1).astype(np.int32)
         return scores, scores.argmax(1)
+
+    # ---- analysis and storage (thin delegates) ---------------------------------------------
+    def levels(self) -> np.ndarray:
+        """Logic depth of every node (see :func:`ldlgn.compiler.analysis.levels`)."""
+        from .analysis import levels
+        return levels(self)
+
+    def depth(self) -> int:
+        """Logic depth of the deepest output."""
+        from .analysis import depth
+        return depth(self)
+
+    def summary(self) -> dict:
+        """Size, depth and fan-out figures (see :func:`ldlgn.compiler.analysis.summary`)."""
+        from .analysis import summary
+        return summary(self)
+
+    def to_networkx(self):
+        """The analysis view as a ``networkx.DiGraph``."""
+        from .analysis import to_networkx
+        return to_networkx(self)
+
+    def optimize(self, **kwargs) -> "Netlist":
+        """Optimized equivalent netlist (see :func:`ldlgn.compiler.passes.optimize`)."""
+        from .passes import optimize
+        return optimize(self, **kwargs)[0]
+
+    def save(self, path) -> None:
+        """Write to a ``.npz`` file (see :func:`ldlgn.compiler.serialize.save_netlist`)."""
+        from .serialize import save_netlist
+        save_netlist(self, path)
+
+    @classmethod
+    def load(cls, path) -> "Netlist":
+        """Read a file written by :meth:`save`."""
+        from .serialize import load_netlist
+        return load_netlist(path)
