@@ -27,7 +27,7 @@ OP_INITS = ("ri", "gauss")
 PARAMETRIZATIONS = ("iwp", "op")
 
 #: residual shift µ per estimator (paper defaults: 1.2 for sin, 3.0 for sigmoid).
-DEFAULT_MU = {"sin": 1.2, "sin-st": 1.2, "sigmoid": 3.0, "sigmoid-st": 3.0, "linear-st": 0.5}
+DEFAULT_MU = {"sin": 1.2, "sin-st": 1.2, "sigmoid": 3.0, "sigmoid-st": 3.0, "linear-st": 1.2}
 IWP_SIGMA = 0.25
 OP_RI_LOGIT = 5.0
 
