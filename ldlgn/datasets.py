@@ -116,7 +116,12 @@ def load_dataset(
     seed: int = 0,
     val_fraction: float = 0.1,
 ) -> Dataset:
-    """Load a known data set by name (see ``DATASETS``) or an ``.npz`` file by path."""
+    """Load a known data set by name (see ``DATASETS``) or an ``.npz`` file by path.
+
+    ``root`` is the folder holding the MNIST / CIFAR files (unused for the scikit-learn sets
+    and ``.npz`` paths). ``seed`` fixes every split; ``val_fraction`` in [0, 1) is the share of
+    the training data held out for validation.
+    """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an integer, got {seed!r}")
     if not isinstance(val_fraction, (int, float)) or not 0.0 <= val_fraction < 1.0:
@@ -277,9 +282,8 @@ def _load_cifar(name: str, root, seed: int, val_fraction: float) -> Dataset:
     folder = root / subfolder if (root / subfolder).is_dir() else root
     missing = [f for f in (*train_files, test_file) if not (folder / f).is_file()]
     if missing:
-        py_folder = subfolder.replace("-bin", "-py").replace("-binary", "-python")
-        if (root / py_folder).is_dir() or (folder / "data_batch_1").is_file() or (
-                folder / "train").is_file():
+        python_version = ("cifar-10-batches-py", "cifar-100-python", "data_batch_1", "train")
+        if any((root / p).exists() for p in python_version):
             raise ValueError(f"{name}: found the CIFAR python version (pickles) in {root}, "
                              f"which is never unpickled; {hint}")
         raise FileNotFoundError(f"{name}: missing {', '.join(missing)} in {folder} "
