@@ -122,8 +122,8 @@ def load_dataset(
     and ``.npz`` paths). ``seed`` fixes every split; ``val_fraction`` in [0, 1) is the share of
     the training data held out for validation.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(val_fraction, (int, float)) or not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be a number in [0, 1), got {val_fraction!r}")
     text = os.fspath(name_or_path)

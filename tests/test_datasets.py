@@ -399,8 +399,9 @@ def test_unknown_name_lists_known():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="val_fraction must be a number in"):
         load_dataset("iris", val_fraction=1.0)
-    with pytest.raises(TypeError, match="seed must be an integer"):
-        load_dataset("iris", seed=0.5)
+    for seed in (0.5, -1, True):
+        with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+            load_dataset("iris", seed=seed)
 
 
 def test_dataset_validate():
