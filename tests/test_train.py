@@ -1,0 +1,72 @@
+"""Trainer and the ``ldlgn train`` command on digits (small and fast)."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ldlgn import checkpoint
+from ldlgn.cli import main
+from ldlgn.train import TrainConfig, train
+
+SMALL = dict(width=120, depth=2, steps=40, eval_every=10, tau=3.0, init="gauss", backend="torch")
+
+
+def test_train_writes_best_model_and_metrics(tmp_path):
+    m = train(TrainConfig(**SMALL), tmp_path, progress=False)
+    for key in ("test_acc_discrete", "test_acc_relaxed", "steps", "gates", "seconds"):
+        assert key in m
+    assert m["steps"] == 40 and m["gates"] == 240
+    assert m["test_acc_discrete"] > 0.3  # far above chance (0.1) after 40 steps
+    assert [h["step"] for h in m["history"]] == [10, 20, 30, 40]
+    best = max(h["val_acc_discrete"] for h in m["history"])
+    assert m["val_acc_discrete"] == best
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    assert on_disk["test_acc_discrete"] == m["test_acc_discrete"]
+    model = checkpoint.load(tmp_path / "model.pt")
+    assert model.checkpoint_meta["step"] == m["best_step"]
+
+
+def test_resume_equals_uninterrupted_run(tmp_path):
+    full = train(TrainConfig(**SMALL), tmp_path / "full", progress=False)
+    half = dict(SMALL, steps=20)
+    train(TrainConfig(**half), tmp_path / "split", progress=False)
+    resumed = train(TrainConfig(**SMALL), tmp_path / "split", resume=True, progress=False)
+    a = torch.load(tmp_path / "full" / "last.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [h["val_acc_discrete"] for h in full["history"]] == [h["val_acc_discrete"] for h in resumed["history"]]
+    with pytest.raises(ValueError, match="other settings"):
+        train(TrainConfig(**dict(SMALL, width=64)), tmp_path / "split", resume=True, progress=False)
+
+
+def test_cli_train(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["train", "--data", "digits", "--width", "100", "--depth", "2", "--steps", "20",
+               "--param", "op", "--seed", "3", "--out", str(out), "--no-progress", "--backend", "torch"])
+    assert rc == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["steps"] == 20
+    assert (out / "model.pt").is_file() and (out / "metrics.json").is_file()
+    assert checkpoint.load(out / "model.pt").config["parametrization"] == "op"
+
+
+def test_cli_bad_options(tmp_path, capsys):
+    assert main(["train", "--data", "nosuchdata", "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    assert "nosuchdata" in capsys.readouterr().err
+    assert main(["train", "--init", "zeros", "--steps", "1", "--out", str(tmp_path / "y"), "--no-progress"]) == 2
+    assert "init 'zeros'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--param", "abc", "--out", str(tmp_path / "z")])
+    with pytest.raises(ValueError, match="steps must be"):
+        train(TrainConfig(steps=0), tmp_path / "w", progress=False)
+
+
+def test_seeded_runs_are_reproducible(tmp_path):
+    cfg = dict(SMALL, steps=10, eval_every=10)
+    a = train(TrainConfig(**cfg), tmp_path / "a", progress=False)
+    b = train(TrainConfig(**cfg), tmp_path / "b", progress=False)
+    assert a["history"][-1]["loss"] == b["history"][-1]["loss"]
+    sa = checkpoint.load(tmp_path / "a" / "model.pt").state_dict()
+    sb = checkpoint.load(tmp_path / "b" / "model.pt").state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
