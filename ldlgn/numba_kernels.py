@@ -1,0 +1,252 @@
+"""Numba CPU kernels for relaxed two-input gate layers (training).
+
+Forward ``y[:, i] = c[i,0] + c[i,1]·A + c[i,2]·B + c[i,3]·A·B`` with ``A = x[:, a[i]]``,
+``B = x[:, b[i]]`` (DESIGN.md §2), and its backward pass, as a ``torch.autograd.Function``.
+
+Memory layout. The kernels work *gate-major*: activations are stored as ``(features, batch)``
+so that a gate reads two contiguous rows and writes one, and every inner loop runs over the
+batch with SIMD. The layer output is returned as the transposed view of a ``(n, batch)``
+array, i.e. a ``(batch, n)`` tensor with strides ``(1, batch)``; the next layer recognizes
+that layout and reads it without a copy. Only the first layer (a batch-major input) and
+gradients arriving in another layout are transposed once.
+
+Backward without atomics. The input gradient is gathered per input through a CSR inverse
+index (:func:`build_reverse_index`) listing the ``(gate, operand)`` slots that read each
+input. The coefficient gradient of gate ``i`` is reduced over the batch while visiting its
+operand-A slot, so each gate is written by exactly one thread and the pass over the output
+gradient is shared by both gradients.
+
+Threading. On small shared machines OpenMP's busy-waiting threads cost milliseconds per
+parallel region, so this module makes Numba's ``workqueue`` threading layer the default
+unless ``NUMBA_THREADING_LAYER`` is set in the environment (``OMP_WAIT_POLICY=passive`` is
+the alternative for the OpenMP layer). ``workqueue`` does not support launching parallel
+kernels from several Python threads at once; set the environment variable to ``omp`` or
+``tbb`` for that.
+
+Floating point. Reductions over the batch may be reassociated (``fastmath`` limited to
+``reassoc``/``contract``/``nsz``, so NaN and Inf still propagate); results equal the plain
+torch path within float32 rounding.
+"""
+from __future__ import annotations
+
+import os
+
+import numba
+import numpy as np
+import torch
+from numba import njit, prange
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+
+_FM = {"reassoc", "contract", "nsz"}
+
+__all__ = ["build_reverse_index", "relaxed_gates_numba", "RelaxedGatesFunction"]
+
+
+# ---- inverse connection index ----------------------------------------------------------------
+@njit(cache=True)
+def _reverse_index(a, b, n_in):
+    n = a.shape[0]
+    indptr = np.zeros(n_in + 1, dtype=np.int64)
+    for i in range(n):
+        indptr[a[i] + 1] += 1
+        indptr[b[i] + 1] += 1
+    for j in range(n_in):
+        indptr[j + 1] += indptr[j]
+    fill = indptr[:-1].copy()
+    slots = np.empty(2 * n, dtype=np.int64)
+    for i in range(n):  # ascending gate order within each input: deterministic sums
+        slots[fill[a[i]]] = 2 * i
+        fill[a[i]] += 1
+        slots[fill[b[i]]] = 2 * i + 1
+        fill[b[i]] += 1
+    return indptr, slots
+
+
+def build_reverse_index(a, b, n_in: int):
+    """CSR inverse of the connections: ``(indptr (n_in+1,), slots (2n,))``, both int64 numpy.
+
+    The readers of input ``j`` are ``slots[indptr[j]:indptr[j+1]]``; slot ``2*i`` is operand A
+    of gate ``i`` and ``2*i + 1`` its operand B. Inputs nobody reads get an empty range.
+    """
+    a = _index_array(a, "a")
+    b = _index_array(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have one entry per gate, got shapes {a.shape} and {b.shape}")
+    n_in = int(n_in)
+    if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n_in):
+        raise ValueError(f"connection indices must be in 0..{n_in - 1}")
+    return _reverse_index(a, b, n_in)
+
+
+def _index_array(v, name):
+    if isinstance(v, torch.Tensor):
+        v = v.detach().cpu().numpy()
+    v = np.asarray(v)
+    if v.ndim != 1 or not np.issubdtype(v.dtype, np.integer):
+        raise ValueError(f"{name} must be a 1-D integer array, got {v.dtype} of shape {v.shape}")
+    return np.ascontiguousarray(v, dtype=np.int64)
+
+
+# ---- kernels (gate-major: rows are features, columns the batch) --------------------------------
+@njit(parallel=True, cache=True, fastmath=_FM)
+def _forward(xT, a, b, c, yT):
+    n, batch = yT.shape
+    for i in prange(n):
+        ra = xT[a[i]]
+        rb = xT[b[i]]
+        out = yT[i]
+        c0, c1, c2, c3 = c[i, 0], c[i, 1], c[i, 2], c[i, 3]
+        for s in range(batch):
+            A = ra[s]
+            out[s] = c0 + c1 * A + (c2 + c3 * A) * rb[s]
+
+
+@njit(parallel=True, cache=True, fastmath=_FM)
+def _backward_coeffs(xT, a, b, gT, gc):
+    n, batch = gT.shape
+    for i in prange(n):
+        ra = xT[a[i]]
+        rb = xT[b[i]]
+        g = gT[i]
+        s0 = np.float32(0.0)
+        s1 = np.float32(0.0)
+        s2 = np.float32(0.0)
+        s3 = np.float32(0.0)
+        for s in range(batch):
+            gs = g[s]
+            ga = gs * ra[s]
+            s0 += gs
+            s1 += ga
+            s2 += gs * rb[s]
+            s3 += ga * rb[s]
+        gc[i, 0] = s0
+        gc[i, 1] = s1
+        gc[i, 2] = s2
+        gc[i, 3] = s3
+
+
+@njit(parallel=True, cache=True, fastmath=_FM)
+def _backward_all(xT, a, b, c, gT, indptr, slots, gxT, gc):
+    n_in, batch = gxT.shape
+    for j in prange(n_in):
+        acc = gxT[j]
+        acc[:] = 0.0
+        own = xT[j]
+        for k in range(indptr[j], indptr[j + 1]):
+            e = slots[k]
+            i = e >> 1
+            g = gT[i]
+            c3 = c[i, 3]
+            if e & 1:  # operand B of gate i: dy/dB = c2 + c3·A
+                other = xT[a[i]]
+                c2 = c[i, 2]
+                for s in range(batch):
+                    acc[s] += g[s] * (c2 + c3 * other[s])
+            else:  # operand A: dy/dA = c1 + c3·B; also reduce the coefficient gradient of gate i
+                other = xT[b[i]]
+                c1 = c[i, 1]
+                s0 = np.float32(0.0)
+                s1 = np.float32(0.0)
+                s2 = np.float32(0.0)
+                s3 = np.float32(0.0)
+                for s in range(batch):
+                    gs = g[s]
+                    bs = other[s]
+                    ga = gs * own[s]
+                    acc[s] += gs * (c1 + c3 * bs)
+                    s0 += gs
+                    s1 += ga
+                    s2 += gs * bs
+                    s3 += ga * bs
+                gc[i, 0] = s0
+                gc[i, 1] = s1
+                gc[i, 2] = s2
+                gc[i, 3] = s3
+
+
+# ---- layout helpers ----------------------------------------------------------------------------
+def _gate_major(t: torch.Tensor) -> np.ndarray:
+    """``(batch, m)`` tensor → contiguous ``(m, batch)`` float32 numpy array (a view when possible)."""
+    t = t.detach()
+    tt = t.t()
+    if not tt.is_contiguous():
+        tt = tt.contiguous()
+    return tt.numpy()
+
+
+def _check(x, a, b, c):
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32 or x.device.type != "cpu":
+        raise ValueError("the numba backend needs a float32 CPU tensor x")
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (batch, n_in), got {tuple(x.shape)}")
+    if c.ndim != 2 or c.shape[1] != 4 or c.shape[0] != a.shape[0] or a.shape != b.shape:
+        raise ValueError(f"need a, b of shape (n,) and c of shape (n, 4), got {tuple(a.shape)}, "
+                         f"{tuple(b.shape)}, {tuple(c.shape)}")
+    if c.dtype != torch.float32 or c.device.type != "cpu":
+        raise ValueError(f"c must be a float32 CPU tensor, got {c.dtype} on {c.device}")
+
+
+class RelaxedGatesFunction(torch.autograd.Function):
+    """Autograd wrapper of the Numba kernels; use :func:`relaxed_gates_numba`."""
+
+    @staticmethod
+    def forward(ctx, x, c, a_np, b_np, reverse_index):
+        xT = _gate_major(x)
+        c_np = np.ascontiguousarray(c.detach().numpy())
+        batch, n = x.shape[0], a_np.shape[0]
+        yT = torch.empty((n, batch), dtype=torch.float32)
+        if n and batch:
+            _forward(xT, a_np, b_np, c_np, yT.numpy())
+        ctx.save_for_backward(x, c)
+        ctx.idx = (a_np, b_np, reverse_index)
+        ctx.xT = xT  # a view of x when x came from a previous layer
+        return yT.t()
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_y):
+        x, c = ctx.saved_tensors
+        a_np, b_np, reverse_index = ctx.idx
+        xT = ctx.xT
+        c_np = np.ascontiguousarray(c.detach().numpy())
+        gT = _gate_major(grad_y.to(torch.float32))
+        n_in, batch = xT.shape
+        gc = torch.zeros((a_np.shape[0], 4), dtype=torch.float32)
+        gx = None
+        need_x, need_c = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        if need_x:
+            if reverse_index is None:
+                reverse_index = _reverse_index(a_np, b_np, n_in)
+            indptr, slots = reverse_index
+            gxT = torch.empty((n_in, batch), dtype=torch.float32)
+            if batch:
+                _backward_all(xT, a_np, b_np, c_np, gT, indptr, slots, gxT.numpy(), gc.numpy())
+            else:
+                gxT.zero_()
+            gx = gxT.t()
+        elif need_c and batch and a_np.shape[0]:
+            _backward_coeffs(xT, a_np, b_np, gT, gc.numpy())
+        return gx, (gc if need_c else None), None, None, None
+
+
+def relaxed_gates_numba(x, a, b, c, reverse_index=None) -> torch.Tensor:
+    """Relaxed gate layer on the Numba kernels; same contract as ``relaxed_gates_torch``.
+
+    ``x (batch, n_in)`` float32 CPU, ``a, b (n,)`` integer indices into ``x``'s columns, ``c (n, 4)``
+    float32 coefficients. ``reverse_index`` is the optional cached result of
+    :func:`build_reverse_index` for ``(a, b, n_in)``. Returns ``(batch, n)`` (a transposed view of
+    a gate-major buffer; call ``.contiguous()`` if you need row-major memory).
+    """
+    _check(x, a, b, c)
+    a_np = _index_array(a, "a")
+    b_np = _index_array(b, "b")
+    n_in = x.shape[1]
+    if a_np.size and (min(a_np.min(), b_np.min()) < 0 or max(a_np.max(), b_np.max()) >= n_in):
+        raise ValueError(f"connection indices must be in 0..{n_in - 1} (x has {n_in} columns)")
+    if reverse_index is not None:
+        indptr, slots = reverse_index
+        if indptr.shape != (n_in + 1,) or slots.shape != (2 * a_np.shape[0],):
+            raise ValueError("reverse_index does not match the connections (rebuild it with build_reverse_index)")
+    return RelaxedGatesFunction.apply(x, c, a_np, b_np, reverse_index)
