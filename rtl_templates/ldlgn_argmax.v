@@ -1,0 +1,37 @@
+// ldlgn_argmax: index of the largest of K unsigned scores; ties go to the LOWEST index
+// (as torch.argmax / numpy.argmax). Balanced comparator tree over LEAVES = 2**ceil(log2 K)
+// leaves; missing leaves hold score 0 at indices above K-1, so they never win a tie.
+// Node i of the heap-ordered tree has children 2i and 2i+1; the root is node 1.
+module ldlgn_argmax #(
+    parameter K = 2,        // number of classes
+    parameter W = 1,        // score width
+    parameter CW = 1,       // class index width
+    parameter LEAVES = 2    // power of two >= K
+) (
+    input  wire [K*W-1:0] scores,   // class k at scores[k*W +: W]
+    output wire [CW-1:0]  class_out
+);
+    wire [2*LEAVES*W-1:W]   best;   // node i: largest score below it, at best[i*W +: W]
+    wire [2*LEAVES*CW-1:CW] index;  // node i: lowest index holding that score
+
+    genvar i;
+    generate
+        for (i = 0; i < LEAVES; i = i + 1) begin : leaf
+            localparam [CW-1:0] ID = i;
+            if (i < K) begin : used
+                assign best[(LEAVES + i)*W +: W] = scores[i*W +: W];
+            end else begin : padding
+                assign best[(LEAVES + i)*W +: W] = {W{1'b0}};
+            end
+            assign index[(LEAVES + i)*CW +: CW] = ID;
+        end
+        for (i = 1; i < LEAVES; i = i + 1) begin : node
+            // the right child covers higher indices: it wins only when strictly larger
+            wire right = best[(2*i + 1)*W +: W] > best[(2*i)*W +: W];
+            assign best[i*W +: W] = right ? best[(2*i + 1)*W +: W] : best[(2*i)*W +: W];
+            assign index[i*CW +: CW] = right ? index[(2*i + 1)*CW +: CW] : index[(2*i)*CW +: CW];
+        end
+    endgenerate
+
+    assign class_out = index[CW +: CW];
+endmodule

@@ -1,0 +1,180 @@
+"""Verify an emitted design under Icarus Verilog with the cocotb test bench :mod:`ldlgn.sim.tb_logic`.
+
+cocotb's Python runner builds (``iverilog``) and runs (``vvp``) the design; vectors and
+expected results travel to the test bench as an ``.npz``, the findings come back as JSON.
+All build and result files live in a work folder outside the source tree.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ldlgn.compiler.lint import require_tool
+from ldlgn.compiler.netlist import Netlist
+from ldlgn.compiler.verilog import VerilogDesign, emit_verilog
+
+from . import tb_logic
+
+#: pipeline interval used when a netlist is simulated pipelined without one given.
+DEFAULT_PIPELINE_EVERY = 4
+
+
+@dataclass
+class SimResult:
+    """Outcome of one simulation run."""
+
+    samples: int
+    mismatches: list  # first mismatches: dicts index, expected_scores, got_scores, expected_class, got_class
+    num_mismatches: int
+    vectors_per_s: float  # samples per second of the test bench loop (without build and start-up)
+    build_s: float  # iverilog compile time
+    total_s: float  # everything: emission, build, simulation
+    pipelined: bool
+    errors: list = field(default_factory=list)  # protocol errors (valid_out timing)
+
+    @property
+    def passed(self) -> bool:
+        return self.num_mismatches == 0 and not self.errors and self.samples > 0
+
+    def report(self) -> str:
+        """Human-readable summary naming the first mismatching samples."""
+        kind = "pipelined" if self.pipelined else "combinational"
+        head = (f"{kind} RTL simulation: {self.samples} samples, {self.num_mismatches} mismatches, "
+                f"{self.vectors_per_s:.0f} vectors/s (build {self.build_s:.2f} s)")
+        lines = [head] + self.errors
+        for m in self.mismatches:
+            lines.append(f"  sample {m['index']}: expected scores {m['expected_scores']} class "
+                         f"{m['expected_class']}, got scores {m['got_scores']} class {m['got_class']}")
+        return "\n".join(lines)
+
+
+class SimulationError(RuntimeError):
+    """The simulator failed to build or run (not a mismatch: those are in :class:`SimResult`)."""
+
+
+def _pack(values: np.ndarray, width: int) -> np.ndarray:
+    """``(n, m)`` unsigned ints of ``width`` bits each → ``(n, bytes)`` little-endian bus images."""
+    n, m = values.shape
+    bits = ((values.astype(np.uint64)[:, :, None] >> np.arange(width, dtype=np.uint64)) & 1).astype(np.uint8)
+    return np.packbits(bits.reshape(n, m * width), axis=1, bitorder="little")
+
+
+def _check_expected(design: VerilogDesign, n: int, scores, classes):
+    scores, classes = np.asarray(scores), np.asarray(classes)
+    if scores.shape != (n, design.num_classes):
+        raise ValueError(f"expected_scores must have shape ({n}, {design.num_classes}), got {scores.shape}")
+    if classes.shape != (n,):
+        raise ValueError(f"expected_classes must have shape ({n},), got {classes.shape}")
+    for what, a, hi in (("expected_scores", scores, (1 << design.score_width) - 1),
+                        ("expected_classes", classes, design.num_classes - 1)):
+        if not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"{what} must be integers, got dtype {a.dtype}")
+        if a.size and (a.min() < 0 or a.max() > hi):
+            raise ValueError(f"{what} must be in 0..{hi}, got {a.min()}..{a.max()}")
+    return scores.astype(np.int64), classes.astype(np.int64)
+
+
+def _check_x(design: VerilogDesign, x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[1] != design.num_features or x.shape[0] == 0:
+        raise ValueError(f"x must have shape (n>0, {design.num_features}), got {x.shape}")
+    if not np.issubdtype(x.dtype, np.integer):
+        raise TypeError(f"x must hold integers, got dtype {x.dtype}")
+    hi = (1 << design.input_bits) - 1
+    if x.min() < 0 or x.max() > hi:
+        raise ValueError(f"x values must be in 0..{hi}, got {x.min()}..{x.max()}")
+    return x.astype(np.int64)
+
+
+def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, *, pipelined=None,
+             pipeline_every: int | None = None, work_dir=None, max_report: int = 10,
+             keep: bool = False) -> SimResult:
+    """Drive ``x`` through the RTL under Icarus and compare scores and classes bit-exactly.
+
+    ``design_or_netlist``: a :class:`VerilogDesign`, or a :class:`Netlist` that is emitted first
+    (combinational, or pipelined every ``pipeline_every`` levels when ``pipelined``). Expected
+    values default to the netlist's reference :meth:`Netlist.predict`. ``work_dir``: where build
+    and result files go (default: a temporary folder, removed afterwards unless ``keep``).
+    """
+    t0 = time.perf_counter()
+    for tool in ("iverilog", "vvp"):
+        require_tool(tool)
+    own_dir = work_dir is None
+    work = Path(tempfile.mkdtemp(prefix="ldlgn_sim_") if own_dir else work_dir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if isinstance(design_or_netlist, Netlist):
+            net = design_or_netlist
+            every = (pipeline_every or DEFAULT_PIPELINE_EVERY) if pipelined else None
+            design = emit_verilog(net, work / "rtl", name=net.name if net.name.isidentifier() else "net",
+                                  pipeline_every=every)
+            if expected_scores is None and expected_classes is None:
+                expected_scores, expected_classes = net.predict(x)
+        elif isinstance(design_or_netlist, VerilogDesign):
+            design = design_or_netlist
+            if pipelined is not None and bool(pipelined) != design.pipelined:
+                raise ValueError(f"pipelined={pipelined} but the design is "
+                                 f"{'pipelined' if design.pipelined else 'combinational'}")
+        else:
+            raise TypeError(f"simulate needs a VerilogDesign or a Netlist, got {type(design_or_netlist).__name__}")
+        if expected_scores is None or expected_classes is None:
+            raise ValueError("expected_scores and expected_classes are needed to check a VerilogDesign")
+        x = _check_x(design, x)
+        scores, classes = _check_expected(design, len(x), expected_scores, expected_classes)
+        return _run(design, x, scores, classes, work, max_report, t0)
+    finally:
+        if own_dir and not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(design, x, scores, classes, work: Path, max_report: int, t0: float) -> SimResult:
+    from cocotb_tools.runner import get_results, get_runner
+
+    vectors, report = work / "vectors.npz", work / "report.json"
+    np.savez(vectors, x=_pack(x, design.input_bits), scores=_pack(scores, design.score_width),
+             classes=classes, num_classes=design.num_classes, score_width=design.score_width,
+             latency=design.latency, pipelined=design.pipelined, max_report=max_report)
+    if report.exists():
+        report.unlink()
+    runner = get_runner("icarus")
+    build_dir, run_dir = work / "build", work / "run"
+    run_dir.mkdir(exist_ok=True)
+    tb = time.perf_counter()
+    try:
+        runner.build(sources=[Path(f).resolve() for f in design.files], hdl_toplevel=design.top,
+                     build_dir=build_dir, timescale=("1ns", "1ps"), always=True,
+                     log_file=work / "build.log")
+    except (SystemExit, Exception) as e:  # the runner exits on a failed compile
+        raise SimulationError(f"iverilog failed to build {design.top}: {_tail(work / 'build.log')}") from e
+    build_s = time.perf_counter() - tb
+    results_xml = work / "results.xml"
+    env = {tb_logic.ENV_VECTORS: str(vectors), tb_logic.ENV_REPORT: str(report),
+           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
+    try:
+        runner.test(hdl_toplevel=design.top, test_module=tb_logic.__name__, build_dir=build_dir,
+                    test_dir=run_dir, results_xml=str(results_xml), extra_env=env,
+                    log_file=work / "sim.log")
+        get_results(results_xml)
+    except (SystemExit, Exception) as e:
+        if not report.exists():
+            raise SimulationError(f"simulation of {design.top} did not finish: {_tail(work / 'sim.log')}") from e
+    if not report.exists():
+        raise SimulationError(f"simulation of {design.top} wrote no report: {_tail(work / 'sim.log')}")
+    r = json.loads(report.read_text())
+    return SimResult(samples=r["samples"], mismatches=r["mismatches"], num_mismatches=r["num_mismatches"],
+                     vectors_per_s=r["samples"] / max(r["seconds"], 1e-9), build_s=build_s,
+                     total_s=time.perf_counter() - t0, pipelined=design.pipelined, errors=r["errors"])
+
+
+def _tail(path: Path, chars: int = 2000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
