@@ -89,7 +89,10 @@ def load_netlist(path) -> Netlist:
     if not path.is_file():
         raise FileNotFoundError(f"netlist file not found: {path}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise _bad(path, "it holds a single .npy array, not an .npz archive")
+        with npz:
             names = set(npz.files)
             missing = sorted(({"metadata"} | set(_ARRAYS)) - names)
             if missing:
