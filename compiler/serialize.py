@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -102,8 +103,8 @@ def load_netlist(path) -> Netlist:
     except NetlistFileError:
         raise
     except ValueError as e:
-        raise _bad(path, f"unreadable archive or object array ({e})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
+        raise _bad(path, f"unreadable archive, or object (pickled) data, which is never loaded ({e})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as e:
         raise _bad(path, f"corrupt or truncated archive ({type(e).__name__}: {e})") from None
     for name, (dtype, ndim) in _ARRAYS.items():
         a = arrays[name]
