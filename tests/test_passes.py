@@ -19,7 +19,7 @@ ALL = list(PASSES.values()) + [lambda net: optimize(net)[0]]
 ALL_IDS = list(PASSES) + ["optimize"]
 
 
-# ---- building and comparing nets--------------------------------------------------------------------------
+# ---- building and comparing nets ------------------------------------------------------------
 def raw_net(num_inputs, gates, outputs, num_classes=1):
     """Net whose primary input i is raw bit feature i (input_bits=1, threshold 0).
     ``gates``: list of (a, b, table) with node ids."""
