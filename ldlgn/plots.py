@@ -125,7 +125,7 @@ def plot_gate_distribution(model, path, title: str | None = None) -> Path:
     if depth <= 16:
         for (i, j), s in np.ndenumerate(share):
             if s >= 0.005:
-                ax.text(j, i, f"{100 * s:.0f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{100 * s:.0f}" if s >= 0.01 else "<1", ha="center", va="center", fontsize=7,
                         color="black" if s > 0.6 * share.max() else "white")
     fig.colorbar(im, ax=ax, label="share of the layer's gates")
     ax.set_title(title or "learned gate types per layer (numbers: % of the layer)")

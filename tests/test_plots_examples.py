@@ -106,7 +106,8 @@ def test_iwp_vs_op_example(tmp_path):
         assert (tmp_path / label / "model.pt").is_file()
         assert_png(tmp_path / label / "training_curves.png")
     assert re.search(r"IWP-RI (reaches|did not reach) OP's best discretized validation accuracy", out), out
-    final = re.search(r"final discretized test accuracy: IWP-RI ([\d.]+), OP ([\d.]+)", out)
+    final = re.search(r"final discretized test accuracy \(best-validation checkpoint\): "
+                      r"IWP-RI ([\d.]+), OP ([\d.]+)", out)
     assert final and all(0.0 <= float(v) <= 1.0 for v in final.groups())
     assert_png(tmp_path / "iwp_vs_op.png")
 
