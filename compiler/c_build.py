@@ -1,0 +1,171 @@
+"""Build emitted C into a shared library (parallel, cached) and run it from Python via ctypes."""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from .c_emit import check_name, emit_c
+from .netlist import Netlist
+
+INSTALL_HINT = "install a C compiler with: sudo apt-get install gcc"
+BASE_FLAGS = ("-std=c99", "-fPIC", "-march=native")
+DRIVER_FLAGS = ("-O2",)
+#: straight-line gate code gains nothing from GCC's memory-level passes, which cost most of its time
+GATE_FLAGS_GCC = ("-O1", "-fno-tree-dse", "-fno-dse", "-fno-tree-fre")
+GATE_FLAGS_OTHER = ("-O1",)
+
+
+def cache_root(cache_dir=None) -> Path:
+    """``cache_dir``, else ``$LDLGN_CACHE``, else ``~/.cache/ldlgn``."""
+    return Path(cache_dir or os.environ.get("LDLGN_CACHE") or Path.home() / ".cache" / "ldlgn")
+
+
+def find_compiler(cc=None) -> str:
+    """Path of the C compiler ``cc`` (default ``$CC``, then ``cc``, ``gcc``, ``clang``)."""
+    names = [cc] if cc else [os.environ.get("CC"), "cc", "gcc", "clang"]
+    for n in filter(None, names):
+        path = shutil.which(n)
+        if path:
+            return path
+    raise RuntimeError(f"C compiler {cc or 'cc'!r} not found; {INSTALL_HINT}")
+
+
+def _compiler_version(cc: str) -> str:
+    return subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
+
+
+def _compiler_id(cc: str) -> str:
+    """Compiler version and this CPU's features (``-march=native`` depends on both)."""
+    out = _compiler_version(cc)
+    try:
+        with open("/proc/cpuinfo") as f:
+            out += next((line for line in f if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        pass
+    return out
+
+
+def _run(cmd, cwd) -> None:
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f"C compilation failed: {' '.join(map(str, cmd))}\n{res.stderr[-4000:]}")
+
+
+def compile_sources(jobs, out_dir: Path, lib_name: str, cc: str, link_flags, workers=None) -> Path:
+    """Compile ``jobs`` (``(source, flags)`` pairs) in parallel with ``os.cpu_count()`` workers and
+    link them into ``out_dir/lib_name``."""
+    objs = [Path(s).with_suffix(".o") for s, _ in jobs]
+    # biggest first so that no long unit starts last
+    order = sorted(range(len(jobs)), key=lambda i: -os.path.getsize(jobs[i][0]))
+
+    def one(i):
+        src, flags = jobs[i]
+        _run([cc, *flags, "-c", str(src), "-o", str(objs[i])], out_dir)
+
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        list(pool.map(one, order))
+    lib = out_dir / lib_name
+    _run([cc, *link_flags, "-shared", "-o", str(lib), *map(str, objs)], out_dir)
+    return lib
+
+
+class CModel:
+    """A compiled network: ``predict(x) -> (scores int32 (n, k), classes int64 (n,))``."""
+
+    def __init__(self, library_path, name, num_features, num_classes, input_bits, build_seconds=0.0):
+        self.library_path = Path(library_path)
+        self.name = name
+        self.num_features, self.num_classes, self.input_bits = num_features, num_classes, input_bits
+        self.input_max = (1 << input_bits) - 1
+        self.dtype = np.dtype(np.uint8 if input_bits <= 8 else np.uint16)
+        self.build_seconds = build_seconds
+        self._lib = ctypes.CDLL(str(self.library_path))
+        self._predict = getattr(self._lib, f"ldlgn_{name}_predict")
+        self._predict.restype = ctypes.c_int
+        self._predict.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
+        vb = getattr(self._lib, f"ldlgn_{name}_vector_bits")
+        vb.restype = ctypes.c_int
+        self.vector_bits = int(vb())
+
+    def check_inputs(self, x) -> np.ndarray:
+        """Raise a clear error unless ``x`` is a C-contiguous ``(n, num_features)`` array in the domain."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"inputs must be a numpy array of dtype {self.dtype}, got {type(x).__name__}")
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"inputs must have shape (n, {self.num_features}), got {x.shape}")
+        if x.dtype != self.dtype:
+            raise TypeError(f"inputs must have dtype {self.dtype} (input_bits={self.input_bits}), got {x.dtype}; "
+                            f"convert with x.astype(np.{self.dtype})")
+        if not x.flags.c_contiguous:
+            raise ValueError("inputs must be C-contiguous; pass np.ascontiguousarray(x)")
+        if x.size and self.input_max < np.iinfo(self.dtype).max and x.max() > self.input_max:
+            raise ValueError(f"input values must be in 0..{self.input_max} (input_bits={self.input_bits}), "
+                             f"got a maximum of {x.max()}")
+        return x
+
+    def predict(self, x):
+        """Per-class scores (int32 ``(n, k)``) and classes (int64 ``(n,)``, ties to the lowest class)."""
+        x = self.check_inputs(x)
+        n = x.shape[0]
+        scores = np.empty((n, self.num_classes), dtype=np.int32)
+        classes = np.empty(n, dtype=np.int32)
+        if n:
+            rc = self._predict(x.ctypes.data, n, scores.ctypes.data, classes.ctypes.data)
+            if rc == 1:
+                raise ValueError(f"input values must be in 0..{self.input_max}")
+            if rc:
+                raise MemoryError(f"ldlgn_{self.name}_predict failed with code {rc}")
+        return scores, classes.astype(np.int64)
+
+    def __call__(self, x):
+        return self.predict(x)
+
+
+def build_c(netlist: Netlist, name: str = "net", cache_dir=None, cc=None, vector_bits=None,
+            extra_flags=()) -> CModel:
+    """Emit, compile (cached by a hash of sources and flags) and load ``netlist`` as a :class:`CModel`.
+
+    ``vector_bits`` (64, 128, 256, 512) fixes the word width; default: the widest the CPU supports.
+    """
+    check_name(name)
+    if vector_bits not in (None, 64, 128, 256, 512):
+        raise ValueError(f"vector_bits must be 64, 128, 256 or 512, got {vector_bits!r}")
+    compiler = find_compiler(cc)
+    flags = [*BASE_FLAGS, *extra_flags] + ([f"-DLDLGN_VECTOR_BITS={vector_bits}"] if vector_bits else [])
+    is_gcc = "Free Software Foundation" in _compiler_version(compiler) and "clang" not in compiler
+    gate_flags = [*(GATE_FLAGS_GCC if is_gcc else GATE_FLAGS_OTHER), *flags]
+    driver_flags = [*DRIVER_FLAGS, *flags]
+    t0 = time.perf_counter()
+    root = cache_root(cache_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix=".build-") as tmp:
+        src = emit_c(netlist, tmp, name)
+        h = hashlib.sha256()
+        h.update(_compiler_id(compiler).encode())
+        h.update(" ".join(gate_flags + driver_flags).encode())
+        for path in src.files:
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        final = root / f"{name}-{h.hexdigest()[:24]}"
+        lib_name = f"libldlgn_{name}.so"
+        if not (final / lib_name).exists():
+            jobs = [(s, driver_flags if i == 0 else gate_flags) for i, s in enumerate(src.sources)]
+            compile_sources(jobs, Path(tmp), lib_name, compiler, flags)
+            for o in Path(tmp).glob("*.o"):
+                o.unlink()
+            try:
+                os.rename(tmp, final)  # atomic: the folder appears complete or not at all
+            except OSError:
+                if not (final / lib_name).exists():  # not a concurrent build that won the race
+                    raise
+            os.makedirs(tmp, exist_ok=True)  # TemporaryDirectory cleans up its own path
+    return CModel(final / lib_name, name, netlist.num_features, netlist.num_classes, netlist.input_bits,
+                  build_seconds=time.perf_counter() - t0)
