@@ -34,12 +34,17 @@ import os
 import numba
 import numpy as np
 import torch
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
 _FM = {"reassoc", "contract", "nsz"}
+_AHEAD = 8  #: prefetch distance (gates or reverse-index slots) for the randomly gathered rows
+_LINE = 64  #: cache line bytes
 
 __all__ = ["build_reverse_index", "relaxed_gates_numba", "RelaxedGatesFunction"]
 
@@ -90,10 +95,38 @@ def _index_array(v, name):
 
 
 # ---- kernels (gate-major: rows are features, columns the batch) --------------------------------
+@intrinsic
+def _prefetch(typingctx, row):
+    """Hint the CPU to fetch every cache line of a contiguous 1-D array (no effect on results).
+
+    Rows are gathered at random through the connections; prefetching them a few gates ahead
+    hides most of the cache-miss latency.
+    """
+    def codegen(context, builder, sig, args):
+        arr = context.make_array(sig.args[0])(context, builder, args[0])
+        i8p = ir.IntType(8).as_pointer()
+        base = builder.bitcast(arr.data, i8p)
+        itemsize = context.get_constant(types.intp, sig.args[0].dtype.bitwidth // 8)
+        nbytes = builder.mul(arr.nitems, itemsize)
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        zero, step = context.get_constant(types.intp, 0), context.get_constant(types.intp, _LINE)
+        with cgutils.for_range_slice(builder, zero, nbytes, step) as (offset, _):
+            # read access, high temporal locality, data cache
+            builder.call(fn, [builder.gep(base, [offset]), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(row), codegen
+
+
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _forward(xT, a, b, c, yT):
     n, batch = yT.shape
     for i in prange(n):
+        if i + _AHEAD < n:
+            _prefetch(xT[a[i + _AHEAD]])
+            _prefetch(xT[b[i + _AHEAD]])
         ra = xT[a[i]]
         rb = xT[b[i]]
         out = yT[i]
@@ -130,11 +163,16 @@ def _backward_coeffs(xT, a, b, gT, gc):
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _backward_all(xT, a, b, c, gT, indptr, slots, gxT, gc):
     n_in, batch = gxT.shape
+    n_slots = slots.shape[0]
     for j in prange(n_in):
         acc = gxT[j]
         acc[:] = 0.0
         own = xT[j]
         for k in range(indptr[j], indptr[j + 1]):
+            if k + _AHEAD < n_slots:
+                ahead = slots[k + _AHEAD]
+                _prefetch(gT[ahead >> 1])
+                _prefetch(xT[a[ahead >> 1] if ahead & 1 else b[ahead >> 1]])
             e = slots[k]
             i = e >> 1
             g = gT[i]
