@@ -23,7 +23,7 @@ from . import c_runtime
 from .netlist import CONST0, CONST1, FIRST_INPUT, Netlist
 
 GATES_PER_FUNCTION = 128  #: short functions keep the C compiler's time linear
-MIN_GATES_PER_UNIT = 4000  #: translation units are at least this big (if the net is)
+MIN_GATES_PER_UNIT = 2000  #: translation units are at least this big (if the net is)
 MAX_UNITS = 64
 
 
@@ -187,7 +187,9 @@ def emit_c(netlist: Netlist, out_dir, name: str = "net", units: int | None = Non
     pattern = re.compile("|".join(map(re.escape, subs)))
 
     def fill(text: str) -> str:
-        return pattern.sub(lambda m: subs[m.group(0)], text)
+        for _ in range(2):  # substituted parts may hold placeholders themselves
+            text = pattern.sub(lambda m: subs[m.group(0)], text)
+        return text
 
     src = CSources(name, out_dir, out_dir / f"{name}.h", num_slots=plan.num_slots, num_gates=len(plan.gates))
     _write(src.header, fill(c_runtime.HEADER))
