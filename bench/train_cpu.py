@@ -56,20 +56,31 @@ def make_model(kind: str, n_in: int, width: int, depth: int, k: int) -> nn.Modul
     return nn.Sequential(*layers, GroupSum(k, tau=10.0))
 
 
-def time_steps(model, x, y, steps: int, warmup: int) -> float:
-    """Median wall time of one training step in milliseconds."""
+def make_step(model, x, y):
+    """One training step (forward, backward, Adam) as a closure."""
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
-    times = []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
+        loss_fn(model(x), y).backward()
         opt.step()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+
+    return step
+
+
+def time_steps(steps: dict, repeats: int, warmup: int) -> dict:
+    """Median ms per step of each closure; the closures take turns so load changes hit all alike."""
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - t0)
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
 def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 0):
@@ -121,11 +132,10 @@ def main():
     print(f"training step: {n_in} inputs -> {depth} x {width} gates, GroupSum k={k}, batch {batch}, "
           f"Adam; torch threads {torch.get_num_threads()}; median of {steps} steps "
           f"({max(3, steps // 5)} for the mixture)")
-    results = {}
-    for kind in ("torch", "numba", "mixture"):
-        slow = kind == "mixture"  # seconds per step: fewer repetitions
-        results[kind] = time_steps(make_model(kind, n_in, width, depth, k), x, y,
-                                   max(3, steps // 5) if slow else steps, 1 if slow else warmup)
+    fast = {kind: make_step(make_model(kind, n_in, width, depth, k), x, y) for kind in ("torch", "numba")}
+    results = time_steps(fast, steps, warmup)
+    mixture = {"mixture": make_step(make_model("mixture", n_in, width, depth, k), x, y)}
+    results.update(time_steps(mixture, max(3, steps // 5), 1))  # seconds per step: fewer repetitions
     base = results["torch"]
     names = {"numba": "numba kernels", "torch": "torch polynomial (baseline)",
              "mixture": "torch 16-gate softmax mixture"}
