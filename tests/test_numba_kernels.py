@@ -6,6 +6,8 @@ import sys
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldlgn import truth_tables as tt
 from ldlgn.functional import relaxed_gates, relaxed_gates_torch
@@ -49,6 +51,19 @@ def test_forward_backward_equal_torch(batch, n_in, n, same, unread):
     torch.testing.assert_close(gc1, gc2, atol=ATOL * batch, rtol=RTOL)
     if unread:
         assert torch.all(gx1[:, n_in - unread:] == 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 70), n_in=st.integers(1, 40), n=st.integers(1, 60), seed=st.integers(0, 2**31 - 1))
+def test_random_layers_equal_torch(batch, n_in, n, seed):
+    gen = torch.Generator().manual_seed(seed)
+    a, b, c = random_layer(n_in, n, gen, same=n // 4)
+    x = torch.rand(batch, n_in, generator=gen)
+    g = torch.randn(batch, n, generator=gen)
+    tolerances = (ATOL, ATOL, ATOL * batch)  # y, grad x, grad c (a sum over the batch)
+    for got, want, atol in zip(grads(relaxed_gates_numba, x, a, b, c, g), grads(relaxed_gates_torch, x, a, b, c, g),
+                               tolerances):
+        torch.testing.assert_close(got, want, atol=atol, rtol=RTOL)
 
 
 def test_transposed_and_strided_inputs_and_cached_index():
