@@ -138,7 +138,8 @@ def _run_title(metrics_or_history) -> str:
     cfg = metrics_or_history.get("config", {})
     parts = [str(metrics_or_history.get("dataset", cfg.get("data", "")))]
     if cfg:
-        parts.append(f"{cfg.get('parametrization', '?').upper()}-{cfg.get('init', '?')} "
+        init = str(cfg.get("init", "?"))
+        parts.append(f"{cfg.get('parametrization', '?').upper()}-{'RI' if init == 'ri' else init} "
                      f"width {cfg.get('width')} depth {cfg.get('depth')}")
     if "test_acc_discrete" in metrics_or_history:
         parts.append(f"test acc {metrics_or_history['test_acc_discrete']:.3f}")
