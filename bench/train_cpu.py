@@ -17,6 +17,7 @@ Run: ``OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/trai
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -131,7 +132,7 @@ def main():
     y = torch.randint(k, (batch,))
     print(f"training step: {n_in} inputs -> {depth} x {width} gates, GroupSum k={k}, batch {batch}, "
           f"Adam; torch threads {torch.get_num_threads()}; median of {steps} steps "
-          f"({max(3, steps // 5)} for the mixture)")
+          f"({max(3, steps // 5)} for the mixture); load average {os.getloadavg()[0]:.1f}")
     fast = {kind: make_step(make_model(kind, n_in, width, depth, k), x, y) for kind in ("torch", "numba")}
     results = time_steps(fast, steps, warmup)
     mixture = {"mixture": make_step(make_model("mixture", n_in, width, depth, k), x, y)}

@@ -13,11 +13,14 @@ with ties to the lowest class, as :meth:`ldlgn.compiler.Netlist.predict`.
 """
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 from numba import njit, prange
 
-from . import numba_kernels as _threading_default  # noqa: F401  (sets the threading layer default)
+if "NUMBA_THREADING_LAYER" not in os.environ:  # same default as ldlgn.numba_kernels (see there)
+    numba.config.THREADING_LAYER = "workqueue"
 
 __all__ = ["predict_netlist", "netlist_scores"]
 
