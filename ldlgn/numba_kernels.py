@@ -109,8 +109,8 @@ def _prefetch(typingctx, row):
         itemsize = context.get_constant(types.intp, sig.args[0].dtype.bitwidth // 8)
         nbytes = builder.mul(arr.nitems, itemsize)
         i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-                                            "llvm.prefetch.p0i8")
+        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p],
+                                              ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
         zero, step = context.get_constant(types.intp, 0), context.get_constant(types.intp, _LINE)
         with cgutils.for_range_slice(builder, zero, nbytes, step) as (offset, _):
             # read access, high temporal locality, data cache
