@@ -118,23 +118,50 @@ static const ldlgn_@NAME@_gates_fn GATES[NCHUNK + 1] = {@GATE_FNS@};
 
 #if LDLGN_VECTOR_BITS > 64
 /* ---- encode: vector path ---- */
-#define TW (LDLGN_WORD_BYTES / (int)sizeof(in_t)) /* tile width: lanes of a vector */
+#define LDLGN_TW (LDLGN_WORD_BYTES / LDLGN_IN_BYTES)
+#define TW LDLGN_TW                               /* tile width: lanes of a vector */
 #define NST (LDLGN_BLOCK / TW)                    /* sample tiles per block */
 typedef in_t iv_t __attribute__((vector_size(LDLGN_WORD_BYTES)));
 @SHUFFLES@
 
-/* Transpose TW rows (samples) x TW lanes (features) into TW rows (features) x TW lanes (samples). */
-static void transpose(iv_t *r, iv_t *tmp)
+/* Swap the off-diagonal b x b blocks of rows x (row index bit b clear) and y (bit b set). */
+#define LDLGN_SWAP(x, y, b) do { iv_t a_ = x, c_ = y; \
+    x = LDLGN_SHUF(a_, c_, LDLGN_MA##b); y = LDLGN_SHUF(a_, c_, LDLGN_MB##b); } while (0)
+/* The 12 swaps of three stages (b, 2b, 4b) on rows v0..v7 (row index bits 0, 1, 2). */
+#define LDLGN_STAGES8(b0, b1, b2) \
+    LDLGN_SWAP(v0, v1, b0); LDLGN_SWAP(v2, v3, b0); LDLGN_SWAP(v4, v5, b0); LDLGN_SWAP(v6, v7, b0); \
+    LDLGN_SWAP(v0, v2, b1); LDLGN_SWAP(v1, v3, b1); LDLGN_SWAP(v4, v6, b1); LDLGN_SWAP(v5, v7, b1); \
+    LDLGN_SWAP(v0, v4, b2); LDLGN_SWAP(v1, v5, b2); LDLGN_SWAP(v2, v6, b2); LDLGN_SWAP(v3, v7, b2)
+
+/* In-place transpose of TW rows (samples) x TW lanes (features): one swap stage per bit of the
+ * row index, in two register-resident passes (stages 1, 2, 4 on groups of 8 consecutive rows,
+ * then the stages >= 8 on rows j, j+8, j+16, ...). */
+static void transpose(iv_t *r)
 {
-    for (int half = TW / 2, stage = 0; half > 0; half >>= 1, stage++) {
-        iv_t *src = (stage & 1) ? tmp : r, *dst = (stage & 1) ? r : tmp;
-        for (int i = 0; i < TW / 2; i++) {
-            dst[2 * i] = LDLGN_ILO(src[i], src[i + TW / 2]);
-            dst[2 * i + 1] = LDLGN_IHI(src[i], src[i + TW / 2]);
-        }
+    for (int g = 0; g < TW; g += 8) {
+        iv_t v0 = r[g], v1 = r[g + 1], v2 = r[g + 2], v3 = r[g + 3];
+        iv_t v4 = r[g + 4], v5 = r[g + 5], v6 = r[g + 6], v7 = r[g + 7];
+        LDLGN_STAGES8(1, 2, 4);
+        r[g] = v0; r[g + 1] = v1; r[g + 2] = v2; r[g + 3] = v3;
+        r[g + 4] = v4; r[g + 5] = v5; r[g + 6] = v6; r[g + 7] = v7;
     }
-    if (LDLGN_LOG2_TW & 1)
-        memcpy(r, tmp, TW * sizeof(iv_t));
+#if LDLGN_TW == 64
+    for (int j = 0; j < 8; j++) {
+        iv_t v0 = r[j], v1 = r[j + 8], v2 = r[j + 16], v3 = r[j + 24];
+        iv_t v4 = r[j + 32], v5 = r[j + 40], v6 = r[j + 48], v7 = r[j + 56];
+        LDLGN_STAGES8(8, 16, 32);
+        r[j] = v0; r[j + 8] = v1; r[j + 16] = v2; r[j + 24] = v3;
+        r[j + 32] = v4; r[j + 40] = v5; r[j + 48] = v6; r[j + 56] = v7;
+    }
+#elif LDLGN_TW == 32
+    for (int j = 0; j < 8; j++) {
+        iv_t v0 = r[j], v1 = r[j + 8], v2 = r[j + 16], v3 = r[j + 24];
+        LDLGN_SWAP(v0, v1, 8); LDLGN_SWAP(v2, v3, 8); LDLGN_SWAP(v0, v2, 16); LDLGN_SWAP(v1, v3, 16);
+        r[j] = v0; r[j + 8] = v1; r[j + 16] = v2; r[j + 24] = v3;
+    }
+#elif LDLGN_TW == 16
+    for (int j = 0; j < 8; j++) LDLGN_SWAP(r[j], r[j + 8], 8);
+#endif
 }
 
 /* Bits of the lanes of v that are greater than t (lane i -> bit i). */
@@ -163,7 +190,7 @@ static inline uint64_t greater_mask(iv_t v, in_t t)
 /* Encoder bits of samples x[0..m) (m <= LDLGN_BLOCK) into their word slots. */
 static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
 {
-    iv_t rows[TW], tmp[TW];
+    iv_t rows[TW];
     size_t i = 0;
     for (uint32_t f0 = 0; f0 < NF && i < NIN; f0 += TW) {
         if (IN_FEAT[i] >= f0 + TW) continue; /* no input reads this tile */
@@ -178,7 +205,7 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
                     if (s < m) memcpy(&rows[r], x + s * NF + f0, fw * sizeof(in_t));
                 }
             }
-            transpose(rows, tmp);
+            transpose(rows);
             for (int j = 0; j < TW; j++) xt[j * NST + st] = rows[j];
         }
         for (; i < NIN && IN_FEAT[i] < f0 + TW; i++) {
@@ -273,6 +300,25 @@ static void spread(const lw_t *cnt, uint32_t *out)
 
 int ldlgn_@NAME@_vector_bits(void) { return LDLGN_VECTOR_BITS; }
 
+/* Benchmark helper: evaluate only the gates, `blocks` times, on fixed pseudo-random input words.
+ * Returns a checksum of the working buffer (-1: out of memory). */
+int64_t ldlgn_@NAME@_bench_gates(size_t blocks)
+{
+    unsigned char *mem = (unsigned char *)malloc((NSLOTS + 1) * sizeof(lw_t));
+    if (!mem) return -1;
+    lw_t *w = (lw_t *)(void *)(mem + (LDLGN_WORD_BYTES - (uintptr_t)mem % LDLGN_WORD_BYTES));
+    uint64_t state = 0x9E3779B97F4A7C15ull, sum = 0, *p = (uint64_t *)(void *)w;
+    for (size_t i = 0; i < (size_t)NSLOTS * (LDLGN_WORD_BYTES / 8); i++) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        p[i] = state ^ (state >> 29);
+    }
+    for (size_t b = 0; b < blocks; b++)
+        for (int g = 0; g < NCHUNK; g++) GATES[g](w);
+    for (size_t i = 0; i < (size_t)NSLOTS * (LDLGN_WORD_BYTES / 8); i++) sum += p[i];
+    free(mem);
+    return (int64_t)(sum >> 1);
+}
+
 int ldlgn_@NAME@_predict(const in_t *x, size_t n, int32_t *scores, int32_t *classes)
 {
 @RANGE_CHECK@
@@ -287,7 +333,17 @@ int ldlgn_@NAME@_predict(const in_t *x, size_t n, int32_t *scores, int32_t *clas
     for (size_t s0 = 0; s0 < n; s0 += LDLGN_BLOCK) {
         size_t m = n - s0 < LDLGN_BLOCK ? n - s0 : LDLGN_BLOCK;
         encode(x + s0 * NF, m, w, xt);
-        for (int g = 0; g < NCHUNK; g++) GATES[g](w);
+        /* while the gates run, fetch the next block's inputs into the cache, a few lines at a time */
+        const char *pf = (const char *)(x + (s0 + m) * NF);
+        size_t rest = n - s0 - m, ahead = (rest < LDLGN_BLOCK ? rest : LDLGN_BLOCK) * NF * sizeof(in_t);
+        const char *pf_end = pf + ahead;
+        size_t pf_step = 64 * (ahead / 64 / (NCHUNK + 1) + 1);
+        for (int g = 0; g < NCHUNK; g++) {
+#if defined(__GNUC__) || defined(__clang__)
+            for (const char *e = pf + pf_step; pf < e && pf < pf_end; pf += 64) __builtin_prefetch(pf);
+#endif
+            GATES[g](w);
+        }
         for (int c = 0; c < NK; c++) {
             count_class(w, OUT_SLOT + OUT_START[c], OUT_START[c + 1] - OUT_START[c], cnt);
             spread(cnt, sc + (size_t)c * LDLGN_BLOCK);
@@ -326,21 +382,22 @@ RANGE_CHECK = r"""    { /* inputs above INPUT_MAX are outside the encoder domain
 
 
 def shuffle_macros(elem_bytes: int) -> str:
-    """``LDLGN_ILO/IHI`` interleave macros (low / high halves of two vectors) for every width."""
-    out = []
+    """Block-swap shuffle index lists ``LDLGN_MA<b>/MB<b>`` for every vector width."""
+    out = [f"#define LDLGN_IN_BYTES {elem_bytes}"]
+    out.append("#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)\n"
+               "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)\n"
+               "#else\n"
+               "typedef in_t ldlgn_sel_t __attribute__((vector_size(LDLGN_WORD_BYTES)));\n"
+               "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (ldlgn_sel_t){__VA_ARGS__})\n"
+               "#endif")
     for i, bits in enumerate((128, 256, 512)):
         lanes = bits // 8 // elem_bytes
-        lo = ", ".join(f"{k}, {k + lanes}" for k in range(lanes // 2))
-        hi = ", ".join(f"{k}, {k + lanes}" for k in range(lanes // 2, lanes))
-        out.append(f"#{'if' if i == 0 else 'elif'} LDLGN_VECTOR_BITS == {bits}\n"
-                   f"#define LDLGN_LOG2_TW {lanes.bit_length() - 1}\n"
-                   f"#define LDLGN_ILO(a, b) LDLGN_SHUF(a, b, {lo})\n"
-                   f"#define LDLGN_IHI(a, b) LDLGN_SHUF(a, b, {hi})")
+        out.append(f"#{'if' if i == 0 else 'elif'} LDLGN_VECTOR_BITS == {bits}")
+        b = 1
+        while b < lanes:
+            ma = ", ".join(str(lanes + j - b if j & b else j) for j in range(lanes))
+            mb = ", ".join(str(lanes + j if j & b else j + b) for j in range(lanes))
+            out.append(f"#define LDLGN_MA{b} {ma}\n#define LDLGN_MB{b} {mb}")
+            b *= 2
     out.append("#endif")
-    shuf = ("#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)\n"
-            "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)\n"
-            "#else\n"
-            "typedef in_t ldlgn_sel_t __attribute__((vector_size(LDLGN_WORD_BYTES)));\n"
-            "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (ldlgn_sel_t){__VA_ARGS__})\n"
-            "#endif")
-    return shuf + "\n" + "\n".join(out)
+    return "\n".join(out)
