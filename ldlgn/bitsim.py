@@ -31,7 +31,48 @@ _MASK = np.array([0, 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)  # row bit → all-ze
 
 
 @njit(cache=True)
-def _eval_block(x, start, count, feature, threshold, fanin, table, outputs, group, v, planes, carry, scores):
+def _count(v, outputs, group, planes):
+    """Add the output bits of each class into its bit-sliced counter ``planes[c]`` (LSB plane first).
+
+    Four outputs at a time go through two full adders into planes 0 and 1 (carry-save), then one
+    carry ripples up from plane 2; leftovers ripple from plane 0. Groups of ≥ 4 have ≥ 3 planes.
+    """
+    num_classes, nbits = planes.shape[0], planes.shape[1]
+    planes[:, :, :] = np.uint64(0)
+    for c in range(num_classes):
+        o, end = c * group, (c + 1) * group
+        while o + 4 <= end:
+            n0, n1, n2, n3 = outputs[o], outputs[o + 1], outputs[o + 2], outputs[o + 3]
+            for w in range(LANES):
+                x0, x1, x2, x3 = v[n0, w], v[n1, w], v[n2, w], v[n3, w]
+                p = planes[c, 0, w]
+                u = p ^ x0
+                s = u ^ x1
+                c1 = (p & x0) | (u & x1)  # p + x0 + x1 = s + 2·c1
+                u = s ^ x2
+                planes[c, 0, w] = u ^ x3
+                c2 = (s & x2) | (u & x3)  # s + x2 + x3 = plane0 + 2·c2
+                p = planes[c, 1, w]
+                u = p ^ c1
+                planes[c, 1, w] = u ^ c2
+                carry = (p & c1) | (u & c2)  # weight 4
+                for k in range(2, nbits):
+                    p = planes[c, k, w]
+                    planes[c, k, w] = p ^ carry
+                    carry = p & carry
+            o += 4
+        for r in range(o, end):
+            node = outputs[r]
+            for w in range(LANES):
+                carry = v[node, w]
+                for k in range(nbits):
+                    p = planes[c, k, w]
+                    planes[c, k, w] = p ^ carry
+                    carry = p & carry
+
+
+@njit(cache=True)
+def _eval_block(x, start, count, feature, threshold, fanin, table, outputs, group, v, planes, scores):
     """Evaluate samples ``start … start+count-1`` (count ≤ BLOCK) into ``scores``.
 
     ``v (nodes, LANES)`` holds the node words, ``planes (classes, nbits, LANES)`` the bit-sliced
@@ -64,18 +105,8 @@ def _eval_block(x, start, count, feature, threshold, fanin, table, outputs, grou
             lo = m0 ^ (B & (m0 ^ m1))
             hi = m2 ^ (B & (m2 ^ m3))
             v[first_gate + g, w] = lo ^ (A & (lo ^ hi))
+    _count(v, outputs, group, planes)
     num_classes, nbits = planes.shape[0], planes.shape[1]
-    planes[:, :, :] = np.uint64(0)
-    for c in range(num_classes):
-        for o in range(c * group, (c + 1) * group):  # ripple-carry add of one bit per sample
-            node = outputs[o]
-            for w in range(LANES):
-                carry[w] = v[node, w]
-            for k in range(nbits):
-                for w in range(LANES):
-                    p = planes[c, k, w]
-                    planes[c, k, w] = p ^ carry[w]
-                    carry[w] = p & carry[w]
     for s in range(count):
         w = s // WORD
         sh = np.uint64(s % WORD)
@@ -94,11 +125,10 @@ def _simulate(x, feature, threshold, fanin, table, outputs, num_classes, group, 
     for chunk in prange(n_chunks):
         v = np.empty((n_nodes, LANES), dtype=np.uint64)
         planes = np.empty((num_classes, nbits, LANES), dtype=np.uint64)
-        carry = np.empty(LANES, dtype=np.uint64)
         for blk in range(chunk * n_blocks // n_chunks, (chunk + 1) * n_blocks // n_chunks):
             start = blk * BLOCK
             _eval_block(x, start, min(BLOCK, n - start), feature, threshold, fanin, table, outputs,
-                        group, v, planes, carry, scores)
+                        group, v, planes, scores)
 
 
 def netlist_scores(netlist, x) -> np.ndarray:
