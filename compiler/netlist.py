@@ -145,7 +145,7 @@ class Netlist:
     def predict(self, x):
         """``(scores int32 (n, k), classes int64 (n,))`` by the reference evaluator."""
         out = self.node_values(x)[self.outputs].T
-        scores = out.reshape(out.shape[0], self.num_classes, -1).sum(-1).astype(np.int32)
+        scores = out.reshape(out.shape[0], self.num_classes, self.group_size).sum(-1).astype(np.int32)
         return scores, scores.argmax(1)
 
     # ---- analysis and storage (thin delegates) ---------------------------------------------

@@ -101,7 +101,7 @@ class DiscreteNet:
     def encode(self, x) -> np.ndarray:
         """Thermometer bits ``(n, F*T)`` as uint8."""
         x = self.check_inputs(x)
-        return (x[:, :, None] > self.thresholds[None]).reshape(len(x), -1).astype(np.uint8)
+        return (x[:, :, None] > self.thresholds[None]).reshape(len(x), self.num_encoded).astype(np.uint8)
 
     def output_bits(self, x) -> np.ndarray:
         """Outputs of the last layer ``(n, num_outputs)`` as uint8."""
@@ -113,5 +113,5 @@ class DiscreteNet:
     def predict(self, x):
         """``(scores int32 (n, k), classes int64 (n,))``: popcount per class, argmax ties low."""
         out = self.output_bits(x)
-        scores = out.reshape(len(out), self.num_classes, -1).sum(-1).astype(np.int32)
+        scores = out.reshape(len(out), self.num_classes, self.num_outputs // self.num_classes).sum(-1).astype(np.int32)
         return scores, scores.argmax(1)
