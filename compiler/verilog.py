@@ -5,8 +5,9 @@ Structure of an emitted design ``name``:
 * ``name.v``: the top module. Encoder comparators on the raw integer inputs (flat bus ``x``,
   feature ``f`` at ``x[f*input_bits +: input_bits]``), the instances of the core, the per-class
   popcounts (``scores``, class ``k`` at ``scores[k*W +: W]``) and the argmax (``class_out``).
-* ``name_b<band>.v``: the combinational core as flat scalar wires (``wire n17 = n3 & ~n9;``),
-  one module per chunk of at most ``chunk_size`` gates of one band of logic levels.
+* ``name_b<band>.v``: the combinational core as flat scalar wires (``wire n17 = n3 ^ n9;``,
+  ``nand g18 (n18, n3, n4);``, ``wire n19 = n4 ? 1'b0 : n3;``: one simulator functor per
+  gate), one module per chunk of at most ``chunk_size`` gates of one band of logic levels.
   Wire ``n<id>`` is netlist node ``id``; ``s<stage>_n<id>`` is its registered copy in stage
   ``stage``.
 * ``name_r<band>.v`` (pipelined only): the register bank after each band.
@@ -41,6 +42,11 @@ _KEYWORDS = frozenset(
     "endfunction endgenerate endmodule endtask event for force forever fork function generate "
     "genvar if initial inout input integer join localparam module nand negedge nor not or "
     "output parameter posedge reg repeat signed task time tri wait while wire xor xnor".split())
+#: Gate forms that Icarus evaluates as ONE functor each (``~(a & b)`` would be two: AND, NOT):
+#: primitives for the negated gates, a multiplexer for the gates with one inverted input.
+#: All other tables use :func:`ldlgn.truth_tables.gate_expression`.
+_PRIMITIVE = {1: "nor", 7: "nand", 9: "xnor"}
+_MUX = {2: "{a} ? 1'b0 : {b}", 4: "{b} ? 1'b0 : {a}", 11: "{a} ? {b} : 1'b1", 13: "{b} ? {a} : 1'b1"}
 #: tables that read input A / input B (the others ignore it; their expression omits it).
 _USES_A = [bool(tt.depends_on(t, 0)) for t in range(16)]
 _USES_B = [bool(tt.depends_on(t, 1)) for t in range(16)]
@@ -199,6 +205,18 @@ def _declare(lines: list, kind: str, names: list, per_line: int = 16) -> None:
         lines.append(f"    {kind} {', '.join(names[i:i + per_line])};")
 
 
+def _gate(v: int, table: int, a: str, b: str, is_port: bool) -> list:
+    """Statements computing node ``v`` (an output port of its module when ``is_port``)."""
+    if table in _PRIMITIVE:
+        decl = [] if is_port else [f"    wire n{v};"]
+        return decl + [f"    {_PRIMITIVE[table]} g{v} (n{v}, {a}, {b});"]
+    if table in _MUX:
+        expr = _MUX[table].format(a=a, b=b)
+    else:
+        expr = tt.gate_expression(table, a, b, zero="1'b0", one="1'b1")
+    return [f"    assign n{v} = {expr};" if is_port else f"    wire n{v} = {expr};"]
+
+
 # ---- emission ------------------------------------------------------------------------------
 def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: int | None = None,
                  chunk_size: int = 2000) -> VerilogDesign:
@@ -272,9 +290,8 @@ def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: i
         exp = set(outs_c)
         for v in nodes.tolist():
             a, bb = fanin[v - first]
-            expr = tt.gate_expression(tables[v - first], names(a, -1) if a <= CONST1 else f"n{a}",
-                                      names(bb, -1) if bb <= CONST1 else f"n{bb}", zero="1'b0", one="1'b1")
-            lines.append(f"    assign n{v} = {expr};" if v in exp else f"    wire n{v} = {expr};")
+            lines.extend(_gate(v, tables[v - first], names(a, -1) if a <= CONST1 else f"n{a}",
+                               names(bb, -1) if bb <= CONST1 else f"n{bb}", v in exp))
         lines += ["endmodule", ""]
         band_text.setdefault(b, []).append("\n".join(lines))
         top_decls.extend(f"n{v}" for v in outs_c)

@@ -11,27 +11,29 @@ module ldlgn_argmax #(
     input  wire [K*W-1:0] scores,   // class k at scores[k*W +: W]
     output wire [CW-1:0]  class_out
 );
-    wire [2*LEAVES*W-1:W]   best;   // node i: largest score below it, at best[i*W +: W]
-    wire [2*LEAVES*CW-1:CW] index;  // node i: lowest index holding that score
+    // one net per tree node (node i: largest score below it and the lowest index holding it);
+    // net arrays instead of slices of one wide vector keep event-driven simulation cheap
+    wire [W-1:0]  best  [1:2*LEAVES-1];
+    wire [CW-1:0] index [1:2*LEAVES-1];
 
     genvar i;
     generate
         for (i = 0; i < LEAVES; i = i + 1) begin : leaf
             localparam [CW-1:0] ID = i;
             if (i < K) begin : used
-                assign best[(LEAVES + i)*W +: W] = scores[i*W +: W];
+                assign best[LEAVES + i] = scores[i*W +: W];
             end else begin : padding
-                assign best[(LEAVES + i)*W +: W] = {W{1'b0}};
+                assign best[LEAVES + i] = {W{1'b0}};
             end
-            assign index[(LEAVES + i)*CW +: CW] = ID;
+            assign index[LEAVES + i] = ID;
         end
         for (i = 1; i < LEAVES; i = i + 1) begin : node
             // the right child covers higher indices: it wins only when strictly larger
-            wire right = best[(2*i + 1)*W +: W] > best[(2*i)*W +: W];
-            assign best[i*W +: W] = right ? best[(2*i + 1)*W +: W] : best[(2*i)*W +: W];
-            assign index[i*CW +: CW] = right ? index[(2*i + 1)*CW +: CW] : index[(2*i)*CW +: CW];
+            wire right = best[2*i + 1] > best[2*i];
+            assign best[i] = right ? best[2*i + 1] : best[2*i];
+            assign index[i] = right ? index[2*i + 1] : index[2*i];
         end
     endgenerate
 
-    assign class_out = index[CW +: CW];
+    assign class_out = index[1];
 endmodule
