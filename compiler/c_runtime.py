@@ -122,6 +122,7 @@ static const ldlgn_@NAME@_gates_fn GATES[NCHUNK + 1] = {@GATE_FNS@};
 #define TW LDLGN_TW                               /* tile width: lanes of a vector */
 #define NST (LDLGN_BLOCK / TW)                    /* sample tiles per block */
 typedef in_t iv_t __attribute__((vector_size(LDLGN_WORD_BYTES)));
+typedef in_t iv_unaligned_t __attribute__((vector_size(LDLGN_WORD_BYTES), aligned(1), may_alias));
 @SHUFFLES@
 
 /* Swap the off-diagonal b x b blocks of rows x (row index bit b clear) and y (bit b set). */
@@ -198,8 +199,8 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         for (int st = 0; st < NST; st++) {
             for (int r = 0; r < TW; r++) {
                 size_t s = (size_t)st * TW + r;
-                if (s < m && fw == (size_t)TW) {
-                    memcpy(&rows[r], x + s * NF + f0, sizeof(iv_t));
+                if (s < m && fw == (size_t)TW) { /* one full-width load (no store-forwarding stall) */
+                    rows[r] = *(const iv_unaligned_t *)(x + s * NF + f0);
                 } else {
                     memset(&rows[r], 0, sizeof(iv_t));
                     if (s < m) memcpy(&rows[r], x + s * NF + f0, fw * sizeof(in_t));
@@ -210,10 +211,13 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         }
         for (; i < NIN && IN_FEAT[i] < f0 + TW; i++) {
             const iv_t *col = xt + (IN_FEAT[i] - f0) * NST;
-            uint64_t word[LDLGN_BLOCK / 64] = {0};
-            for (int st = 0; st < NST; st++)
-                word[st * TW / 64] |= greater_mask(col[st], IN_THR[i]) << (st * TW % 64);
-            memcpy(&w[IN_SLOT[i]], word, sizeof(lw_t));
+            uint64_t *word = (uint64_t *)&w[IN_SLOT[i]];
+            for (int k = 0; k < LDLGN_BLOCK / 64; k++) { /* sample s is bit s % 64 of lane s / 64 */
+                uint64_t bits = 0;
+                for (int st = k * 64 / TW; st < (k + 1) * 64 / TW; st++)
+                    bits |= greater_mask(col[st], IN_THR[i]) << (st * TW % 64);
+                word[k] = bits;
+            }
         }
     }
 }
@@ -232,6 +236,34 @@ static void encode(const in_t *x, size_t m, lw_t *w, void *xt)
 }
 #define XT_VECTORS 0
 #endif
+
+#if LDLGN_VECTOR_BITS > 64
+typedef uint32_t u32v __attribute__((vector_size(LDLGN_WORD_BYTES)));
+enum { L32 = LDLGN_WORD_BYTES / 4 };
+#else
+typedef uint32_t u32v;
+enum { L32 = 1 };
+#endif
+
+/* Argmax over the classes (ties to the lowest) of per-class scores sc[c * LDLGN_BLOCK + s]. */
+static void argmax(const uint32_t *sc, size_t m, int32_t *classes)
+{
+    for (size_t s = 0; s < m; s += L32) {
+        u32v best, arg, v, gt;
+        memcpy(&best, sc + s, sizeof best);
+        arg = best - best;
+        for (uint32_t c = 1; c < NK; c++) {
+            memcpy(&v, sc + (size_t)c * LDLGN_BLOCK + s, sizeof v);
+            gt = (u32v)(v > best); /* all ones where class c is strictly better */
+#if LDLGN_VECTOR_BITS == 64
+            gt = 0u - gt;
+#endif
+            best = (v & gt) | (best & ~gt);
+            arg = ((arg - arg + c) & gt) | (arg & ~gt);
+        }
+        memcpy(classes + s, &arg, (m - s < (size_t)L32 ? m - s : (size_t)L32) * sizeof(int32_t));
+    }
+}
 
 /* ---- count: bit-sliced per-sample popcount of a class's output words ---- */
 #define CSA(h, l, a, b, c) do { lw_t u_ = (a) ^ (b), c_ = (c); h = ((a) & (b)) | (u_ & c_); l = u_ ^ c_; } while (0)
@@ -272,12 +304,10 @@ static void count_class(const lw_t *w, const uint32_t *slot, size_t m, lw_t *cnt
     add_at(cnt, 3, eights);
 }
 
-/* Per-sample integers of a bit-sliced counter: out[s] = sum_j bit s of cnt[j] << j. */
-static void spread(const lw_t *cnt, uint32_t *out)
+/* Per-sample integers of a bit-sliced counter: out[s] = base + sum_j (bit s of cnt[j]) << j. */
+static void spread(const lw_t *cnt, uint32_t base, uint32_t *out)
 {
 #if LDLGN_VECTOR_BITS > 64
-    typedef uint32_t u32v __attribute__((vector_size(LDLGN_WORD_BYTES)));
-    enum { L32 = LDLGN_WORD_BYTES / 4 };
     u32v shift;
     for (int i = 0; i < L32; i++) shift[i] = (uint32_t)i;
     for (int q = 0; q < LDLGN_BLOCK / L32; q++) { /* L32 samples at a time */
@@ -287,13 +317,14 @@ static void spread(const lw_t *cnt, uint32_t *out)
             uint32_t bits = (uint32_t)(lane >> (q * L32 % 64));
             acc |= (((acc - acc + bits) >> shift) & 1u) << (uint32_t)j;
         }
+        acc += base;
         memcpy(out + q * L32, &acc, sizeof acc);
     }
 #else
     for (int s = 0; s < 64; s++) {
         uint32_t v = 0;
         for (int j = 0; j < CBITS; j++) v |= (uint32_t)((cnt[j] >> s) & 1u) << j;
-        out[s] = v;
+        out[s] = base + v;
     }
 #endif
 }
@@ -346,18 +377,12 @@ int ldlgn_@NAME@_predict(const in_t *x, size_t n, int32_t *scores, int32_t *clas
         }
         for (int c = 0; c < NK; c++) {
             count_class(w, OUT_SLOT + OUT_START[c], OUT_START[c + 1] - OUT_START[c], cnt);
-            spread(cnt, sc + (size_t)c * LDLGN_BLOCK);
+            spread(cnt, (uint32_t)OUT_ONES[c], sc + (size_t)c * LDLGN_BLOCK);
         }
-        for (size_t s = 0; s < m; s++) {
-            int32_t best = (int32_t)sc[s] + OUT_ONES[0], arg = 0;
-            if (scores) scores[(s0 + s) * NK] = best;
-            for (int c = 1; c < NK; c++) {
-                int32_t v = (int32_t)sc[(size_t)c * LDLGN_BLOCK + s] + OUT_ONES[c];
-                if (scores) scores[(s0 + s) * NK + c] = v;
-                if (v > best) { best = v; arg = c; }
-            }
-            if (classes) classes[s0 + s] = arg;
-        }
+        if (classes) argmax(sc, m, classes + s0);
+        if (scores)
+            for (size_t s = 0; s < m; s++)
+                for (int c = 0; c < NK; c++) scores[(s0 + s) * NK + c] = (int32_t)sc[(size_t)c * LDLGN_BLOCK + s];
     }
     free(mem);
     return LDLGN_@UNAME@_OK;
