@@ -197,9 +197,21 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         if (IN_FEAT[i] >= f0 + TW) continue; /* no input reads this tile */
         size_t fw = NF - f0 < (uint32_t)TW ? NF - f0 : (size_t)TW;
         for (int st = 0; st < NST; st++) {
+#if defined(__GNUC__) || defined(__clang__)
+            { /* prefetch the rows of the tile after next: strided rows defeat the hardware prefetcher */
+                size_t st2 = (size_t)st + 2, f2 = f0;
+                if (st2 >= NST) { st2 -= NST; f2 += TW; }
+                for (size_t s = st2 * TW; f2 < NF && s < m && s < (st2 + 1) * TW; s++) {
+                    __builtin_prefetch(x + s * NF + f2);
+                    __builtin_prefetch(x + s * NF + f2 + TW - 1);
+                }
+            }
+#endif
             for (int r = 0; r < TW; r++) {
                 size_t s = (size_t)st * TW + r;
-                if (s < m && fw == (size_t)TW) { /* one full-width load (no store-forwarding stall) */
+                /* one full-width load (no store-forwarding stall); lanes past the row's end read
+                 * the next row, which no input compares */
+                if (s < m && s * NF + f0 + TW <= m * NF) {
                     rows[r] = *(const iv_unaligned_t *)(x + s * NF + f0);
                 } else {
                     memset(&rows[r], 0, sizeof(iv_t));
@@ -364,14 +376,16 @@ int ldlgn_@NAME@_predict(const in_t *x, size_t n, int32_t *scores, int32_t *clas
     for (size_t s0 = 0; s0 < n; s0 += LDLGN_BLOCK) {
         size_t m = n - s0 < LDLGN_BLOCK ? n - s0 : LDLGN_BLOCK;
         encode(x + s0 * NF, m, w, xt);
-        /* while the gates run, fetch the next block's inputs into the cache, a few lines at a time */
+        /* during the last quarter of the gates, fetch the next block's inputs into the cache, a few
+         * lines at a time (earlier, the gates' working set would evict them again) */
         const char *pf = (const char *)(x + (s0 + m) * NF);
         size_t rest = n - s0 - m, ahead = (rest < LDLGN_BLOCK ? rest : LDLGN_BLOCK) * NF * sizeof(in_t);
         const char *pf_end = pf + ahead;
-        size_t pf_step = 64 * (ahead / 64 / (NCHUNK + 1) + 1);
+        size_t pf_step = 64 * (ahead / 64 / (NCHUNK / 4 + 1) + 1);
         for (int g = 0; g < NCHUNK; g++) {
 #if defined(__GNUC__) || defined(__clang__)
-            for (const char *e = pf + pf_step; pf < e && pf < pf_end; pf += 64) __builtin_prefetch(pf);
+            if (g >= NCHUNK - NCHUNK / 4 - 1)
+                for (const char *e = pf + pf_step; pf < e && pf < pf_end; pf += 64) __builtin_prefetch(pf);
 #endif
             GATES[g](w);
         }
