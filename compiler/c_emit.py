@@ -79,29 +79,47 @@ def _plan(net: Netlist) -> _Plan:
             live[a] = live[b] = 1
     gates = [g for g in range(net.num_gates) if live[first + g]]
 
-    inf = len(gates) + 1
-    last_use = {}
-    for k, g in enumerate(gates):
+    # Evaluation order: level by level (any order within a level is topological); inside a level
+    # by the smaller operand slot, so one operand of consecutive gates sweeps the buffer in order.
+    level = {}
+    by_level: dict = {}
+    for g in gates:
+        a, b = fanin[g]
+        lv = max(level.get(a, 0), level.get(b, 0)) + 1
+        level[first + g] = lv
+        by_level.setdefault(lv, []).append(g)
+    last_level = {}  # level of the last reader of each value
+    for g in gates:
         for v in fanin[g]:
-            last_use[v] = k
+            last_level[v] = max(last_level.get(v, 0), level[first + g])
     for o in net.outputs.tolist():
-        last_use[o] = inf
+        last_level[o] = 1 << 30
 
     used_inputs = [i for i in range(I) if live[FIRST_INPUT + i] and FIRST_INPUT + i not in const_value]
     in_order = np.array(sorted(used_inputs, key=lambda i: (int(net.input_feature[i]), i)), dtype=np.int64)
     slot = {FIRST_INPUT + int(i): k for k, i in enumerate(in_order)}
-    free: list = []
-    top = len(in_order)
-    for k, g in enumerate(gates):
-        a, b = fanin[g]
-        for v in (a, b) if a != b else (a,):
-            if last_use.get(v) == k and v in slot:
-                free.append(slot[v])
-        if free:
-            slot[first + g] = free.pop()
-        else:
-            slot[first + g] = top
-            top += 1
+    free: list = []  # freed slots, reused last freed first (still in cache)
+    top = len(slot)
+    order = []
+    for lv in sorted(by_level):
+        gs = sorted(by_level[lv], key=lambda g: min(slot.get(fanin[g][0], -1), slot.get(fanin[g][1], -1)))
+        last_pos = {}
+        for k, g in enumerate(gs):
+            for v in fanin[g]:
+                if last_level[v] == lv:
+                    last_pos[v] = k
+        for k, g in enumerate(gs):
+            a, b = fanin[g]
+            for v in (a, b) if a != b else (a,):
+                if last_pos.get(v) == k and v in slot:
+                    free.append(slot[v])
+            if free:
+                slot[first + g] = free.pop()
+            else:
+                slot[first + g] = top
+                top += 1
+        order.extend(gs)
+    gates = order
     return _Plan(in_order, slot, gates, max(top, 1), const_value)
 
 
