@@ -12,3 +12,7 @@ __all__ += ["DEFAULT_PASSES", "PASSES", "absorb_inverters", "eliminate_dead_gate
             "optimize", "propagate_constants", "structural_hash", "NetlistFileError", "load_netlist",
             "save_netlist", "critical_path", "depth", "fanout", "fanout_counts", "gate_histogram", "gate_name",
             "levels", "summary", "to_networkx"]
+from .c_emit import CSources, emit_c
+from .c_build import CModel, build_c
+
+__all__ += ["CSources", "emit_c", "CModel", "build_c"]

@@ -123,11 +123,12 @@ static const ldlgn_@NAME@_gates_fn GATES[NCHUNK + 1] = {@GATE_FNS@};
 #define NST (LDLGN_BLOCK / TW)                    /* sample tiles per block */
 typedef in_t iv_t __attribute__((vector_size(LDLGN_WORD_BYTES)));
 typedef in_t iv_unaligned_t __attribute__((vector_size(LDLGN_WORD_BYTES), aligned(1), may_alias));
+typedef uint64_t u64v __attribute__((vector_size(LDLGN_WORD_BYTES)));
 @SHUFFLES@
 
-/* Swap the off-diagonal b x b blocks of rows x (row index bit b clear) and y (bit b set). */
-#define LDLGN_SWAP(x, y, b) do { iv_t a_ = x, c_ = y; \
-    x = LDLGN_SHUF(a_, c_, LDLGN_MA##b); y = LDLGN_SHUF(a_, c_, LDLGN_MB##b); } while (0)
+/* Swap the off-diagonal b x b blocks of rows x (row index bit b clear) and y (bit b set):
+ * LDLGN_SWAP_<b>, generated per width (shifts and masks below 8 bytes, qword shuffles above). */
+#define LDLGN_SWAP(x, y, b) LDLGN_SWAP_##b(x, y)
 /* The 12 swaps of three stages (b, 2b, 4b) on rows v0..v7 (row index bits 0, 1, 2). */
 #define LDLGN_STAGES8(b0, b1, b2) \
     LDLGN_SWAP(v0, v1, b0); LDLGN_SWAP(v2, v3, b0); LDLGN_SWAP(v4, v5, b0); LDLGN_SWAP(v6, v7, b0); \
@@ -173,7 +174,6 @@ static inline uint64_t greater_mask(iv_t v, in_t t)
         return (uint64_t)_mm512_cmpgt_epu8_mask((__m512i)v, _mm512_set1_epi8((char)t));
     return (uint64_t)_mm512_cmpgt_epu16_mask((__m512i)v, _mm512_set1_epi16((short)t));
 #else
-    typedef uint64_t u64v __attribute__((vector_size(LDLGN_WORD_BYTES)));
     iv_t tv = v - v + t;
     u64v m = (u64v)(v > tv);
     uint64_t bits = 0;
@@ -197,16 +197,6 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         if (IN_FEAT[i] >= f0 + TW) continue; /* no input reads this tile */
         size_t fw = NF - f0 < (uint32_t)TW ? NF - f0 : (size_t)TW;
         for (int st = 0; st < NST; st++) {
-#if defined(__GNUC__) || defined(__clang__)
-            { /* prefetch the rows of the tile after next: strided rows defeat the hardware prefetcher */
-                size_t st2 = (size_t)st + 2, f2 = f0;
-                if (st2 >= NST) { st2 -= NST; f2 += TW; }
-                for (size_t s = st2 * TW; f2 < NF && s < m && s < (st2 + 1) * TW; s++) {
-                    __builtin_prefetch(x + s * NF + f2);
-                    __builtin_prefetch(x + s * NF + f2 + TW - 1);
-                }
-            }
-#endif
             for (int r = 0; r < TW; r++) {
                 size_t s = (size_t)st * TW + r;
                 /* one full-width load (no store-forwarding stall); lanes past the row's end read
@@ -421,22 +411,36 @@ RANGE_CHECK = r"""    { /* inputs above INPUT_MAX are outside the encoder domain
 
 
 def shuffle_macros(elem_bytes: int) -> str:
-    """Block-swap shuffle index lists ``LDLGN_MA<b>/MB<b>`` for every vector width."""
-    out = [f"#define LDLGN_IN_BYTES {elem_bytes}"]
-    out.append("#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)\n"
-               "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)\n"
-               "#else\n"
-               "typedef in_t ldlgn_sel_t __attribute__((vector_size(LDLGN_WORD_BYTES)));\n"
-               "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (ldlgn_sel_t){__VA_ARGS__})\n"
-               "#endif")
+    """``LDLGN_SWAP_<b>(x, y)`` block swaps of the tile transpose for every vector width.
+
+    Blocks of ``b`` elements narrower than 8 bytes are swapped with shifts and masks on 64-bit
+    lanes; wider blocks with qword shuffles (no byte permutes: they are slow on many CPUs).
+    """
+    out = [f"#define LDLGN_IN_BYTES {elem_bytes}",
+           "#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)\n"
+           "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)\n"
+           "#else\n"
+           "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (u64v){__VA_ARGS__})\n"
+           "#endif"]
     for i, bits in enumerate((128, 256, 512)):
-        lanes = bits // 8 // elem_bytes
+        lanes, qlanes = bits // 8 // elem_bytes, bits // 64
         out.append(f"#{'if' if i == 0 else 'elif'} LDLGN_VECTOR_BITS == {bits}")
         b = 1
         while b < lanes:
-            ma = ", ".join(str(lanes + j - b if j & b else j) for j in range(lanes))
-            mb = ", ".join(str(lanes + j if j & b else j + b) for j in range(lanes))
-            out.append(f"#define LDLGN_MA{b} {ma}\n#define LDLGN_MB{b} {mb}")
+            nbytes = b * elem_bytes
+            head = f"#define LDLGN_SWAP_{b}(x, y) do {{ u64v a_ = (u64v)(x), c_ = (u64v)(y); "
+            if nbytes < 8:
+                unit = (1 << (8 * nbytes)) - 1
+                mask = sum(unit << (16 * nbytes * k) for k in range(8 // (2 * nbytes)))
+                sh = 8 * nbytes
+                body = (f"x = (iv_t)((a_ & 0x{mask:016x}ull) | ((c_ << {sh}) & ~0x{mask:016x}ull)); "
+                        f"y = (iv_t)(((a_ >> {sh}) & 0x{mask:016x}ull) | (c_ & ~0x{mask:016x}ull));")
+            else:
+                q = nbytes // 8
+                ma = ", ".join(str(qlanes + j - q if j & q else j) for j in range(qlanes))
+                mb = ", ".join(str(qlanes + j if j & q else j + q) for j in range(qlanes))
+                body = f"x = (iv_t)LDLGN_SHUF(a_, c_, {ma}); y = (iv_t)LDLGN_SHUF(a_, c_, {mb});"
+            out.append(head + body + " } while (0)")
             b *= 2
     out.append("#endif")
     return "\n".join(out)

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from ldlgn import truth_tables as tt
 from ldlgn.compiler import c_build
-from ldlgn.compiler.c_build import build_c
-from ldlgn.compiler.c_emit import emit_c
+from ldlgn.compiler import build_c, emit_c
 from ldlgn.compiler.netlist import Netlist
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "c_inference"
@@ -62,7 +61,7 @@ def golden_netlist():
     return Netlist([0, 1], [0, 0], 2, 1, fanin, np.arange(16), 4 + np.arange(16), 16)
 
 
-@pytest.mark.parametrize("vector_bits", [NATIVE, 64, 128])
+@pytest.mark.parametrize("vector_bits", [NATIVE, 64, 128, 256])
 def test_all_16_gates_on_all_rows(cache, vector_bits):
     net = golden_netlist()
     model = build_c(net, "golden", cache_dir=cache, vector_bits=vector_bits)
@@ -75,8 +74,8 @@ def test_all_16_gates_on_all_rows(cache, vector_bits):
     assert_same(model, net, x)
 
 
-@pytest.mark.parametrize("vector_bits", [NATIVE, 64])
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("vector_bits", [NATIVE, 64, 256])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), input_bits=st.integers(1, 16), num_classes=st.integers(1, 5),
        group=st.integers(1, 6), num_gates=st.integers(0, 120), n=st.integers(1, N_SAMPLES))
 def test_random_netlists_bit_exact(cache, vector_bits, seed, input_bits, num_classes, group, num_gates, n):
