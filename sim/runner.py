@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ldlgn.compiler.verilog import VerilogDesign, emit_verilog
 
 from . import tb_logic
 
+TB_MODULE = "ldlgn_tb_logic"  #: import name of the test bench inside the simulator
 #: pipeline interval used when a netlist is simulated pipelined without one given.
 DEFAULT_PIPELINE_EVERY = 4
 
@@ -157,14 +159,22 @@ def _run(design, x, scores, classes, work: Path, max_report: int, t0: float) -> 
     results_xml = work / "results.xml"
     env = {tb_logic.ENV_VECTORS: str(vectors), tb_logic.ENV_REPORT: str(report),
            "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
+    # The test bench runs as a top-level module copied into the work folder: importing it does
+    # not import the ldlgn package (and torch) into every simulator process.
+    tb_dir = work / "tb"
+    tb_dir.mkdir(exist_ok=True)
+    shutil.copyfile(tb_logic.__file__, tb_dir / f"{TB_MODULE}.py")
+    sys.path.insert(0, str(tb_dir))  # the runner hands sys.path to the simulator as PYTHONPATH
     try:
-        runner.test(hdl_toplevel=design.top, test_module=tb_logic.__name__, build_dir=build_dir,
+        runner.test(hdl_toplevel=design.top, test_module=TB_MODULE, build_dir=build_dir,
                     test_dir=run_dir, results_xml=str(results_xml), extra_env=env,
                     log_file=work / "sim.log")
         get_results(results_xml)
     except (SystemExit, Exception) as e:
         if not report.exists():
             raise SimulationError(f"simulation of {design.top} did not finish: {_tail(work / 'sim.log')}") from e
+    finally:
+        sys.path.remove(str(tb_dir))
     if not report.exists():
         raise SimulationError(f"simulation of {design.top} wrote no report: {_tail(work / 'sim.log')}")
     r = json.loads(report.read_text())

@@ -26,9 +26,9 @@ def _ints(rows: np.ndarray) -> list:
 
 
 def _value(handle):
-    """Resolved integer value of a handle, or its text when it holds X/Z bits."""
-    v = handle.value
-    return v.to_unsigned() if v.is_resolvable else str(v)
+    """Integer value of a handle, or its text when it holds X/Z bits."""
+    text = str(handle.value)
+    return int(text, 2) if text.strip("01") == "" else text
 
 
 class _Checker:
