@@ -178,12 +178,13 @@ def emit_c(netlist: Netlist, out_dir, name: str = "net", units: int | None = Non
     k = net.num_classes
     out_slot, out_start, out_ones = [], [0], []
     for c in range(k):
-        ones = 0
+        ones, slots = 0, []
         for o in net.outputs[c * net.group_size:(c + 1) * net.group_size].tolist():
             if o in plan.const_value:
                 ones += plan.const_value[o]
             else:
-                out_slot.append(plan.in_slot[o])
+                slots.append(plan.in_slot[o])
+        out_slot += sorted(slots)  # a class's count is order-free: read the buffer in order
         out_start.append(len(out_slot))
         out_ones.append(ones)
     in_t = "uint8_t" if net.input_bits <= 8 else "uint16_t"

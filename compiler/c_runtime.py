@@ -135,14 +135,23 @@ typedef uint64_t u64v __attribute__((vector_size(LDLGN_WORD_BYTES)));
     LDLGN_SWAP(v0, v2, b1); LDLGN_SWAP(v1, v3, b1); LDLGN_SWAP(v4, v6, b1); LDLGN_SWAP(v5, v7, b1); \
     LDLGN_SWAP(v0, v4, b2); LDLGN_SWAP(v1, v5, b2); LDLGN_SWAP(v2, v6, b2); LDLGN_SWAP(v3, v7, b2)
 
-/* In-place transpose of TW rows (samples) x TW lanes (features): one swap stage per bit of the
- * row index, in two register-resident passes (stages 1, 2, 4 on groups of 8 consecutive rows,
- * then the stages >= 8 on rows j, j+8, j+16, ...). */
-static void transpose(iv_t *r)
+/* Transpose TW rows (samples) x TW lanes (features): row k is src[k * stride] (src != NULL)
+ * or r[k]; feature row j goes to out[j * NST]. One swap stage per bit of the row index, in two
+ * register-resident passes: stages 1, 2, 4 on groups of 8 consecutive rows, then the stages
+ * >= 8 on rows j, j+8, j+16, ... (r is the scratch between the passes). */
+static void transpose(const in_t *src, size_t stride, iv_t *r, iv_t *out)
 {
     for (int g = 0; g < TW; g += 8) {
-        iv_t v0 = r[g], v1 = r[g + 1], v2 = r[g + 2], v3 = r[g + 3];
-        iv_t v4 = r[g + 4], v5 = r[g + 5], v6 = r[g + 6], v7 = r[g + 7];
+        iv_t v0, v1, v2, v3, v4, v5, v6, v7;
+        if (src) {
+#define LDLGN_ROW(k) (*(const iv_unaligned_t *)(src + (size_t)(g + k) * stride))
+            v0 = LDLGN_ROW(0); v1 = LDLGN_ROW(1); v2 = LDLGN_ROW(2); v3 = LDLGN_ROW(3);
+            v4 = LDLGN_ROW(4); v5 = LDLGN_ROW(5); v6 = LDLGN_ROW(6); v7 = LDLGN_ROW(7);
+#undef LDLGN_ROW
+        } else {
+            v0 = r[g]; v1 = r[g + 1]; v2 = r[g + 2]; v3 = r[g + 3];
+            v4 = r[g + 4]; v5 = r[g + 5]; v6 = r[g + 6]; v7 = r[g + 7];
+        }
         LDLGN_STAGES8(1, 2, 4);
         r[g] = v0; r[g + 1] = v1; r[g + 2] = v2; r[g + 3] = v3;
         r[g + 4] = v4; r[g + 5] = v5; r[g + 6] = v6; r[g + 7] = v7;
@@ -152,17 +161,23 @@ static void transpose(iv_t *r)
         iv_t v0 = r[j], v1 = r[j + 8], v2 = r[j + 16], v3 = r[j + 24];
         iv_t v4 = r[j + 32], v5 = r[j + 40], v6 = r[j + 48], v7 = r[j + 56];
         LDLGN_STAGES8(8, 16, 32);
-        r[j] = v0; r[j + 8] = v1; r[j + 16] = v2; r[j + 24] = v3;
-        r[j + 32] = v4; r[j + 40] = v5; r[j + 48] = v6; r[j + 56] = v7;
+        out[j * NST] = v0; out[(j + 8) * NST] = v1; out[(j + 16) * NST] = v2; out[(j + 24) * NST] = v3;
+        out[(j + 32) * NST] = v4; out[(j + 40) * NST] = v5; out[(j + 48) * NST] = v6; out[(j + 56) * NST] = v7;
     }
 #elif LDLGN_TW == 32
     for (int j = 0; j < 8; j++) {
         iv_t v0 = r[j], v1 = r[j + 8], v2 = r[j + 16], v3 = r[j + 24];
         LDLGN_SWAP(v0, v1, 8); LDLGN_SWAP(v2, v3, 8); LDLGN_SWAP(v0, v2, 16); LDLGN_SWAP(v1, v3, 16);
-        r[j] = v0; r[j + 8] = v1; r[j + 16] = v2; r[j + 24] = v3;
+        out[j * NST] = v0; out[(j + 8) * NST] = v1; out[(j + 16) * NST] = v2; out[(j + 24) * NST] = v3;
     }
 #elif LDLGN_TW == 16
-    for (int j = 0; j < 8; j++) LDLGN_SWAP(r[j], r[j + 8], 8);
+    for (int j = 0; j < 8; j++) {
+        iv_t v0 = r[j], v1 = r[j + 8];
+        LDLGN_SWAP(v0, v1, 8);
+        out[j * NST] = v0; out[(j + 8) * NST] = v1;
+    }
+#else
+    for (int j = 0; j < TW; j++) out[j * NST] = r[j];
 #endif
 }
 
@@ -197,10 +212,15 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         if (IN_FEAT[i] >= f0 + TW) continue; /* no input reads this tile */
         size_t fw = NF - f0 < (uint32_t)TW ? NF - f0 : (size_t)TW;
         for (int st = 0; st < NST; st++) {
+            size_t last = (size_t)(st + 1) * TW - 1; /* last sample of the tile */
+            /* full-width row loads; lanes past a row's end read the next row, which no input
+             * compares. Rows near the end of the block are staged. */
+            if (last < m && last * NF + f0 + TW <= m * NF) {
+                transpose(x + (size_t)st * TW * NF + f0, NF, rows, xt + st);
+                continue;
+            }
             for (int r = 0; r < TW; r++) {
                 size_t s = (size_t)st * TW + r;
-                /* one full-width load (no store-forwarding stall); lanes past the row's end read
-                 * the next row, which no input compares */
                 if (s < m && s * NF + f0 + TW <= m * NF) {
                     rows[r] = *(const iv_unaligned_t *)(x + s * NF + f0);
                 } else {
@@ -208,8 +228,7 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
                     if (s < m) memcpy(&rows[r], x + s * NF + f0, fw * sizeof(in_t));
                 }
             }
-            transpose(rows);
-            for (int j = 0; j < TW; j++) xt[j * NST + st] = rows[j];
+            transpose(NULL, 0, rows, xt + st);
         }
         for (; i < NIN && IN_FEAT[i] < f0 + TW; i++) {
             const iv_t *col = xt + (IN_FEAT[i] - f0) * NST;
@@ -275,9 +294,10 @@ static inline void add_at(lw_t *cnt, int level, lw_t c)
     for (int j = level; j < CBITS; j++) { lw_t t = cnt[j] & c; cnt[j] ^= c; c = t; }
 }
 
-static void count_class(const lw_t *w, const uint32_t *slot, size_t m, lw_t *cnt)
+static void count_class(const lw_t *w, const uint32_t *slot, size_t m, lw_t *out)
 {
     lw_t z = {0}, ones = z, twos = z, fours = z, eights = z, sixteens, ta, tb, fa, fb, ea, eb;
+    lw_t cnt[CBITS]; /* local: not aliased by w, so the compiler keeps it in registers */
     size_t i = 0;
     for (int j = 0; j < CBITS; j++) cnt[j] = z;
     for (; i + 16 <= m; i += 16) {
@@ -304,6 +324,7 @@ static void count_class(const lw_t *w, const uint32_t *slot, size_t m, lw_t *cnt
     add_at(cnt, 1, twos);
     add_at(cnt, 2, fours);
     add_at(cnt, 3, eights);
+    memcpy(out, cnt, sizeof cnt);
 }
 
 /* Per-sample integers of a bit-sliced counter: out[s] = base + sum_j (bit s of cnt[j]) << j. */
