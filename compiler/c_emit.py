@@ -19,7 +19,7 @@ import numpy as np
 
 from ldlgn import truth_tables as tt
 
-from . import c_runtime
+from . import c_encode, c_runtime
 from .netlist import CONST0, CONST1, FIRST_INPUT, Netlist
 
 GATES_PER_FUNCTION = 128  #: short functions keep the C compiler's time linear
@@ -200,8 +200,9 @@ def emit_c(netlist: Netlist, out_dir, name: str = "net", units: int | None = Non
         "@OUT_SLOT@": _c_list(out_slot), "@OUT_ONES@": ",".join(map(str, out_ones)),
         "@GATE_FNS@": "".join(f"ldlgn_{name}_g{i}," for i in range(len(funcs))) + "0",
         "@GATE_DECLS@": "".join(f"void ldlgn_{name}_g{i}(lw_t *restrict w);\n" for i in range(len(funcs))),
-        "@RANGE_CHECK@": "" if net.input_bits in (8, 16) else c_runtime.RANGE_CHECK,
-        "@SHUFFLES@": c_runtime.shuffle_macros(1 if in_t == "uint8_t" else 2),
+        "@RANGE_CHECK@": "" if net.input_bits in (8, 16) else c_encode.RANGE_CHECK,
+        "@ENCODE@": c_encode.ENCODE,
+        "@SHUFFLES@": c_encode.shuffle_macros(1 if in_t == "uint8_t" else 2),
     }
     pattern = re.compile("|".join(map(re.escape, subs)))
 
