@@ -17,7 +17,7 @@ from .c_emit import check_name, emit_c
 from .netlist import Netlist
 
 INSTALL_HINT = "install a C compiler with: sudo apt-get install gcc"
-BASE_FLAGS = ("-std=c99", "-fPIC", "-march=native")
+BASE_FLAGS = ("-std=c99", "-fPIC", "-march=native", "-fvisibility=hidden")  # only the API is exported
 DRIVER_FLAGS = ("-O2",)
 #: straight-line gate code gains nothing from GCC's memory-level passes, which cost most of its time
 GATE_FLAGS_GCC = ("-O1", "-fno-tree-dse", "-fno-dse", "-fno-tree-fre")
