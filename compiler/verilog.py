@@ -45,6 +45,7 @@ _KEYWORDS = frozenset(
 #: Gate forms that Icarus evaluates as ONE functor each (``~(a & b)`` would be two: AND, NOT):
 #: primitives for the negated gates, a multiplexer for the gates with one inverted input.
 #: All other tables use :func:`ldlgn.truth_tables.gate_expression`.
+REGISTER_WORD = 64  #: bits per register word of the pipeline banks
 _PRIMITIVE = {1: "nor", 7: "nand", 9: "xnor"}
 _MUX = {2: "{a} ? 1'b0 : {b}", 4: "{b} ? 1'b0 : {a}", 11: "{a} ? {b} : 1'b1", 13: "{b} ? {a} : 1'b1"}
 #: tables that read input A / input B (the others ignore it; their expression omits it).
@@ -217,6 +218,26 @@ def _gate(v: int, table: int, a: str, b: str, is_port: bool) -> list:
     return [f"    assign n{v} = {expr};" if is_port else f"    wire n{v} = {expr};"]
 
 
+def _register_module(module: str, nodes: list, word: int = REGISTER_WORD) -> str:
+    """D flip-flops ``q<v> <= n<v>`` for ``nodes``, grouped into words of ``word`` bits.
+
+    One non-blocking assignment per word instead of per bit keeps simulation fast; the bits
+    leave the module as scalar ports again.
+    """
+    lines = [f"module {module} ("]
+    _ports(lines, [f"n{v}" for v in nodes], [f"wire q{v}" for v in nodes], clock=True)
+    words = [nodes[i:i + word] for i in range(0, len(nodes), word)]
+    for w, bits in enumerate(words):
+        lines.append(f"    reg [{len(bits) - 1}:0] r{w};")
+    lines.append("    always @(posedge clk) begin")
+    for w, bits in enumerate(words):
+        lines.append(f"        r{w} <= {{{', '.join(f'n{v}' for v in reversed(bits))}}};")
+    lines.append("    end")
+    for w, bits in enumerate(words):
+        lines += [f"    assign q{v} = r{w}[{i}];" for i, v in enumerate(bits)]
+    return "\n".join(lines + ["endmodule", ""])
+
+
 # ---- emission ------------------------------------------------------------------------------
 def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: int | None = None,
                  chunk_size: int = 2000) -> VerilogDesign:
@@ -311,12 +332,7 @@ def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: i
             for c, start in enumerate(range(0, len(crossing), chunk_size)):
                 part = crossing[start:start + chunk_size].tolist()
                 module = f"{name}_r{b}_c{c}"
-                lines = [f"module {module} ("]
-                _ports(lines, [f"n{v}" for v in part], [f"reg q{v}" for v in part], clock=True)
-                lines.append("    always @(posedge clk) begin")
-                lines += [f"        q{v} <= n{v};" for v in part]
-                lines += ["    end", "endmodule", ""]
-                mods.append("\n".join(lines))
+                mods.append(_register_module(module, part))
                 top_decls.extend(f"s{b + 1}_n{v}" for v in part)
                 conn = [("clk", "clk")] + [(f"n{v}", names(v, b)) for v in part]
                 conn += [(f"q{v}", f"s{b + 1}_n{v}") for v in part]

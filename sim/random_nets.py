@@ -12,7 +12,8 @@ def random_netlist(num_gates: int, *, num_features: int = 16, thresholds: int = 
     """A random layered netlist of about ``num_gates`` gates (all 16 truth tables).
 
     Layer widths shrink geometrically towards the last layer, whose width is a multiple of
-    ``num_classes``. ``special_outputs`` output slots are replaced by constants and primary
+    ``num_classes``. Every output of a layer is read by the next one where the widths allow
+    (a random permutation first, then random picks), so most gates stay live. ``special_outputs`` output slots are replaced by constants and primary
     inputs, as an optimized netlist may have them.
     """
     rng = np.random.default_rng(seed)
@@ -24,8 +25,10 @@ def random_netlist(num_gates: int, *, num_features: int = 16, thresholds: int = 
     prev = num_features * thresholds
     net_layers = []
     for w in widths:
-        net_layers.append(DiscreteLayer(rng.integers(0, prev, w), rng.integers(0, prev, w),
-                                        rng.integers(0, 16, w).astype(np.uint8)))
+        picks = rng.permutation(prev)[:2 * w]
+        picks = np.concatenate([picks, rng.integers(0, prev, 2 * w - picks.size)])
+        rng.shuffle(picks)
+        net_layers.append(DiscreteLayer(picks[:w], picks[w:], rng.integers(0, 16, w).astype(np.uint8)))
         prev = w
     net = Netlist.from_discrete(DiscreteNet(thr, input_bits, net_layers, num_classes))
     if special_outputs:

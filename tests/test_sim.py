@@ -132,3 +132,23 @@ def test_missing_simulator_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolNotFoundError, match="sudo apt-get install iverilog"):
         simulate(net, random_inputs(net, 2))
+
+
+def test_module_cli(tmp_path, capsys):
+    from ldlgn.sim.__main__ import main
+
+    net = _small_net()
+    x = random_inputs(net, 8)
+    scores, classes = net.predict(x)
+    emit_verilog(net, tmp_path / "rtl", pipeline_every=3)
+    np.savez(tmp_path / "v.npz", x=x, scores=scores, classes=classes)
+    assert main([str(tmp_path / "rtl"), str(tmp_path / "v.npz")]) == 0
+    assert "8 samples, 0 mismatches" in capsys.readouterr().out
+    scores[3, 0] += 1
+    np.savez(tmp_path / "w.npz", x=x, scores=scores, classes=classes)
+    assert main([str(tmp_path / "rtl"), str(tmp_path / "w.npz")]) == 1
+    assert "sample 3:" in capsys.readouterr().out
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    assert main([str(tmp_path / "rtl"), str(tmp_path / "bad.npz")]) == 2
+    assert main([str(tmp_path / "nowhere"), str(tmp_path / "v.npz")]) == 2
+    assert "design.json" in capsys.readouterr().err
