@@ -20,7 +20,8 @@ INSTALL_HINT = "install a C compiler with: sudo apt-get install gcc"
 BASE_FLAGS = ("-std=c99", "-fPIC", "-march=native", "-fvisibility=hidden")  # only the API is exported
 DRIVER_FLAGS = ("-O2",)
 #: straight-line gate code gains nothing from GCC's memory-level passes, which cost most of its time
-GATE_FLAGS_GCC = ("-O1", "-fno-tree-dse", "-fno-dse", "-fno-tree-fre")
+GATE_FLAGS_GCC = ("-O1", "-fno-tree-dse", "-fno-dse", "-fno-tree-fre", "-fno-tree-pta", "-fno-ipa-modref",
+                  "-fno-ipa-pure-const", "-fno-ipa-reference")
 GATE_FLAGS_OTHER = ("-O1",)
 
 
