@@ -77,7 +77,7 @@ def test_all_16_gates_on_all_rows(cache, vector_bits):
 @pytest.mark.parametrize("vector_bits", [NATIVE, 64, 256])
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), input_bits=st.integers(1, 16), num_classes=st.integers(1, 5),
-       group=st.integers(1, 6), num_gates=st.integers(0, 120), n=st.integers(1, N_SAMPLES))
+       group=st.integers(1, 40), num_gates=st.integers(0, 120), n=st.integers(1, N_SAMPLES))
 def test_random_netlists_bit_exact(cache, vector_bits, seed, input_bits, num_classes, group, num_gates, n):
     rng = np.random.default_rng(seed)
     num_features = int(rng.integers(1, 70))
@@ -176,7 +176,7 @@ def test_cache_dir_from_environment(tmp_path, monkeypatch):
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed (sudo apt-get install make)")
 def test_standalone_program_with_make(tmp_path):
     rng = np.random.default_rng(5)
-    net = random_netlist(rng, 30, 60, 300, 4, 5, 10)
+    net = random_netlist(rng, 30, 60, 300, 4, 21, 10)
     src = emit_c(net, tmp_path / "emitted", name="demo")
     assert src.header.read_text().count("ldlgn_demo_predict") >= 2
     x = random_inputs(rng, net, 777)
