@@ -2,10 +2,11 @@
 
 Each sample is one bit of a word (``uint64_t`` or a 128/256/512-bit vector); a gate is one
 bitwise expression from :func:`ldlgn.truth_tables.gate_expression` on whole words. Only gates that
-reach an output are emitted. Node values live in a compact working buffer: a linear scan over the
-gates gives every value a slot from its definition to its last use, reusing freed slots
-(last freed first, so the buffer stays small and warm in cache). The gates are split into many
-short functions spread over several translation units so that they compile quickly in parallel.
+reach an output are emitted, level by level (inside a level ordered by operand slot, so that one
+operand of consecutive gates sweeps the buffer in order). Node values live in a compact working
+buffer: a linear scan gives every value a slot from its definition to its last use, reusing freed
+slots (last freed first, so the buffer stays small and warm in cache). The gates are split into
+many short functions spread over several translation units that compile quickly in parallel.
 """
 from __future__ import annotations
 
