@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,14 +100,18 @@ def _check_x(design: VerilogDesign, x) -> np.ndarray:
 
 def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, *, pipelined=None,
              pipeline_every: int | None = None, work_dir=None, max_report: int = 10,
-             keep: bool = False) -> SimResult:
+             keep: bool = False, jobs: int = 1) -> SimResult:
     """Drive ``x`` through the RTL under Icarus and compare scores and classes bit-exactly.
 
     ``design_or_netlist``: a :class:`VerilogDesign`, or a :class:`Netlist` that is emitted first
     (combinational, or pipelined every ``pipeline_every`` levels when ``pipelined``). Expected
     values default to the netlist's reference :meth:`Netlist.predict`. ``work_dir``: where build
     and result files go (default: a temporary folder, removed afterwards unless ``keep``).
+    ``jobs``: simulator processes sharing the vectors (contiguous slices; each pipelined one
+    starts from reset).
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     t0 = time.perf_counter()
     for tool in ("iverilog", "vvp"):
         require_tool(tool)
@@ -132,58 +137,80 @@ def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, 
             raise ValueError("expected_scores and expected_classes are needed to check a VerilogDesign")
         x = _check_x(design, x)
         scores, classes = _check_expected(design, len(x), expected_scores, expected_classes)
-        return _run(design, x, scores, classes, work, max_report, t0)
+        return _run(design, x, scores, classes, work, max_report, t0, jobs)
     finally:
         if own_dir and not keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(design, x, scores, classes, work: Path, max_report: int, t0: float) -> SimResult:
-    from cocotb_tools.runner import get_results, get_runner
+def _run(design, x, scores, classes, work: Path, max_report: int, t0: float, jobs: int) -> SimResult:
+    from cocotb_tools.runner import get_runner
 
-    vectors, report = work / "vectors.npz", work / "report.json"
-    np.savez(vectors, x=_pack(x, design.input_bits), scores=_pack(scores, design.score_width),
-             classes=classes, num_classes=design.num_classes, score_width=design.score_width,
-             latency=design.latency, pipelined=design.pipelined, max_report=max_report)
-    if report.exists():
-        report.unlink()
-    runner = get_runner("icarus")
-    build_dir, run_dir = work / "build", work / "run"
-    run_dir.mkdir(exist_ok=True)
+    def build(always: bool):
+        runner = get_runner("icarus")
+        try:
+            runner.build(sources=[Path(f).resolve() for f in design.files], hdl_toplevel=design.top,
+                         build_dir=work / "build", timescale=("1ns", "1ps"), always=always,
+                         log_file=work / "build.log")
+        except (SystemExit, Exception) as e:  # the runner exits on a failed compile
+            raise SimulationError(f"iverilog failed to build {design.top}: {_tail(work / 'build.log')}") from e
+        return runner
+
     tb = time.perf_counter()
-    try:
-        runner.build(sources=[Path(f).resolve() for f in design.files], hdl_toplevel=design.top,
-                     build_dir=build_dir, timescale=("1ns", "1ps"), always=True,
-                     log_file=work / "build.log")
-    except (SystemExit, Exception) as e:  # the runner exits on a failed compile
-        raise SimulationError(f"iverilog failed to build {design.top}: {_tail(work / 'build.log')}") from e
+    build(always=True)
     build_s = time.perf_counter() - tb
-    results_xml = work / "results.xml"
-    env = {tb_logic.ENV_VECTORS: str(vectors), tb_logic.ENV_REPORT: str(report),
-           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
     # The test bench runs as a top-level module copied into the work folder: importing it does
     # not import the ldlgn package (and torch) into every simulator process.
     tb_dir = work / "tb"
     tb_dir.mkdir(exist_ok=True)
     shutil.copyfile(tb_logic.__file__, tb_dir / f"{TB_MODULE}.py")
+    bounds = np.linspace(0, len(x), min(jobs, len(x)) + 1).astype(int)
+    parts = [(j, lo, hi) for j, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    runners = [build(always=False) for _ in parts]  # one runner per process (the compile is reused)
     sys.path.insert(0, str(tb_dir))  # the runner hands sys.path to the simulator as PYTHONPATH
     try:
-        runner.test(hdl_toplevel=design.top, test_module=TB_MODULE, build_dir=build_dir,
-                    test_dir=run_dir, results_xml=str(results_xml), extra_env=env,
-                    log_file=work / "sim.log")
-        get_results(results_xml)
-    except (SystemExit, Exception) as e:
-        if not report.exists():
-            raise SimulationError(f"simulation of {design.top} did not finish: {_tail(work / 'sim.log')}") from e
+        with ThreadPoolExecutor(len(parts)) as pool:
+            reports = list(pool.map(lambda rp: _run_part(rp[0], design, x, scores, classes, work, max_report,
+                                                         *rp[1]), zip(runners, parts)))
     finally:
         sys.path.remove(str(tb_dir))
+    mismatches = sorted((m for r in reports for m in r["mismatches"]), key=lambda m: m["index"])
+    n = sum(r["samples"] for r in reports)
+    return SimResult(samples=n, mismatches=mismatches[:max_report],
+                     num_mismatches=sum(r["num_mismatches"] for r in reports),
+                     vectors_per_s=n / max(max(r["seconds"] for r in reports), 1e-9),
+                     vectors_per_cpu_s=n / max(sum(r["cpu_seconds"] for r in reports), 1e-9), build_s=build_s,
+                     total_s=time.perf_counter() - t0, pipelined=design.pipelined,
+                     errors=[e for r in reports for e in r["errors"]])
+
+
+def _run_part(runner, design, x, scores, classes, work: Path, max_report: int, job: int, lo: int,
+              hi: int) -> dict:
+    """Simulate samples ``lo … hi-1`` in a simulator process of its own; return its report."""
+    from cocotb_tools.runner import get_results
+
+    part = work / f"part{job}"
+    run_dir = part / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    vectors, report, log = part / "vectors.npz", part / "report.json", part / "sim.log"
+    np.savez(vectors, x=_pack(x[lo:hi], design.input_bits), scores=_pack(scores[lo:hi], design.score_width),
+             classes=classes[lo:hi], first_index=lo, num_classes=design.num_classes,
+             score_width=design.score_width, latency=design.latency, pipelined=design.pipelined,
+             max_report=max_report)
+    if report.exists():
+        report.unlink()
+    env = {tb_logic.ENV_VECTORS: str(vectors), tb_logic.ENV_REPORT: str(report),
+           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
+    try:
+        runner.test(hdl_toplevel=design.top, test_module=TB_MODULE, build_dir=work / "build",
+                    test_dir=run_dir, results_xml=str(part / "results.xml"), extra_env=env, log_file=log)
+        get_results(part / "results.xml")
+    except (SystemExit, Exception) as e:
+        if not report.exists():
+            raise SimulationError(f"simulation of {design.top} did not finish: {_tail(log)}") from e
     if not report.exists():
-        raise SimulationError(f"simulation of {design.top} wrote no report: {_tail(work / 'sim.log')}")
-    r = json.loads(report.read_text())
-    return SimResult(samples=r["samples"], mismatches=r["mismatches"], num_mismatches=r["num_mismatches"],
-                     vectors_per_s=r["samples"] / max(r["seconds"], 1e-9),
-                     vectors_per_cpu_s=r["samples"] / max(r["cpu_seconds"], 1e-9), build_s=build_s,
-                     total_s=time.perf_counter() - t0, pipelined=design.pipelined, errors=r["errors"])
+        raise SimulationError(f"simulation of {design.top} wrote no report: {_tail(log)}")
+    return json.loads(report.read_text())
 
 
 def _tail(path: Path, chars: int = 2000) -> str:

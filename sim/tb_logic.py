@@ -40,6 +40,7 @@ class _Checker:
         self.num_classes = int(data["num_classes"])
         self.score_width = int(data["score_width"])
         self.max_report = int(data["max_report"])
+        self.first = int(data["first_index"])  # index of the first sample in the whole run
         self.mismatches, self.count, self.errors = [], 0, []
 
     def decode(self, packed):
@@ -53,12 +54,13 @@ class _Checker:
             return
         self.count += 1
         if len(self.mismatches) < self.max_report:
-            self.mismatches.append({"index": i, "expected_scores": self.decode(self.scores[i]),
+            self.mismatches.append({"index": self.first + i, "expected_scores": self.decode(self.scores[i]),
                                     "got_scores": self.decode(scores),
                                     "expected_class": self.classes[i], "got_class": cls})
 
     def message(self) -> str:
-        lines = [f"{self.count} of {len(self.classes)} samples mismatch"] + self.errors
+        lines = [f"{self.count} of {len(self.classes)} samples mismatch (sample indices from {self.first})"]
+        lines += self.errors
         for m in self.mismatches:
             lines.append(f"sample {m['index']}: expected scores {m['expected_scores']} class "
                          f"{m['expected_class']}, got scores {m['got_scores']} class {m['got_class']}")
@@ -84,13 +86,13 @@ async def _pipelined(dut, xs, chk: _Checker, latency: int) -> None:
     for cycle in range(n + latency + 2):
         if str(dut.valid_out.value) == "1":
             if received >= n or cycle - latency != received:
-                chk.errors.append(f"valid_out at cycle {cycle} but sample {received} was due at cycle "
+                chk.errors.append(f"valid_out at cycle {cycle} but sample {chk.first + received} was due at cycle "
                                   f"{received + latency} (latency {latency})")
                 return
             chk.check(received, _value(dut.scores), _value(dut.class_out))
             received += 1
         elif cycle >= latency and received < n:
-            chk.errors.append(f"valid_out low at cycle {cycle}: sample {cycle - latency} missing")
+            chk.errors.append(f"valid_out low at cycle {cycle}: sample {chk.first + cycle - latency} missing")
             return
         dut.valid_in.value = int(cycle < n)
         if cycle < n:

@@ -43,7 +43,7 @@ def test_random_nets_fixed_seeds(seed, bits, classes, pipelined, every):
                          num_classes=classes, seed=seed, special_outputs=6)
     assert set(net.outputs.tolist()) & {0, 1} or (net.outputs < net.first_gate).any()
     x = random_inputs(net, 64, seed=seed)
-    r = simulate(net, x, pipelined=pipelined, pipeline_every=every)
+    r = simulate(net, x, pipelined=pipelined, pipeline_every=every, jobs=1 + seed % 2)
     assert r.passed, r.report()
     assert r.samples == 64 and r.vectors_per_s > 0
 
@@ -71,9 +71,9 @@ def test_corrupted_netlist_is_caught():
                   net.fanin, net.table.copy(), net.outputs, net.num_classes)
     g = int(net.outputs[0]) - net.first_gate
     bad.table[g] ^= 0xF  # this output bit now flips on every sample
-    r = simulate(bad, x, scores, classes)
-    assert not r.passed and r.num_mismatches == len(x)
-    assert r.mismatches[0]["index"] == 0
+    r = simulate(bad, x, scores, classes, jobs=2, max_report=5)  # two simulator processes
+    assert not r.passed and r.num_mismatches == len(x) and r.samples == len(x)
+    assert [m["index"] for m in r.mismatches] == [0, 1, 2, 3, 4]
     assert r.mismatches[0]["got_scores"] != r.mismatches[0]["expected_scores"]
     assert "sample 0: expected scores" in r.report()
 
@@ -125,6 +125,8 @@ def test_bad_input_is_named(tmp_path):
         simulate(design, x)
     with pytest.raises(ValueError, match="combinational"):
         simulate(design, x, s, c, pipelined=True)
+    with pytest.raises(ValueError, match="jobs"):
+        simulate(design, x, s, c, jobs=0)
 
 
 def test_missing_simulator_is_named(tmp_path, monkeypatch):
