@@ -204,6 +204,7 @@ def emit_c(netlist: Netlist, out_dir, name: str = "net", units: int | None = Non
         "@RANGE_CHECK@": "" if net.input_bits in (8, 16) else c_encode.RANGE_CHECK,
         "@ENCODE@": c_encode.ENCODE,
         "@SHUFFLES@": c_encode.shuffle_macros(1 if in_t == "uint8_t" else 2),
+        "@SWAP32@": c_encode.swap_macros(4, "LDLGN_SWAP32", "u32v"),
     }
     pattern = re.compile("|".join(map(re.escape, subs)))
 

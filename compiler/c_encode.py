@@ -170,35 +170,44 @@ RANGE_CHECK = r"""    { /* inputs above INPUT_MAX are outside the encoder domain
 
 
 def shuffle_macros(elem_bytes: int) -> str:
-    """``LDLGN_SWAP_<b>(x, y)`` block swaps of the tile transpose for every vector width.
+    """Shuffle helper and ``LDLGN_SWAP_<b>`` block swaps of the input tile transpose."""
+    return "\n".join([
+        f"#define LDLGN_IN_BYTES {elem_bytes}",
+        "#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)",
+        "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)",
+        "#else",
+        "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (u64v){__VA_ARGS__})",
+        "#endif",
+        swap_macros(elem_bytes, "LDLGN_SWAP", "iv_t")])
 
-    Blocks of ``b`` elements narrower than 8 bytes are swapped with shifts and masks on 64-bit
-    lanes; wider blocks with qword shuffles (no byte permutes: they are slow on many CPUs).
+
+def swap_macros(elem_bytes: int, prefix: str, vtype: str) -> str:
+    """``<prefix>_<b>(x, y)``: swap the off-diagonal ``b × b`` blocks of rows ``x`` and ``y`` of
+    a square matrix of ``elem_bytes``-byte elements (one block-swap stage of a transpose), for
+    every vector width.
+
+    Blocks narrower than 8 bytes are swapped with shifts and masks on 64-bit lanes; wider blocks
+    with qword shuffles (no byte permutes: they are slow on many CPUs).
     """
-    out = [f"#define LDLGN_IN_BYTES {elem_bytes}",
-           "#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)\n"
-           "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)\n"
-           "#else\n"
-           "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (u64v){__VA_ARGS__})\n"
-           "#endif"]
+    out = []
     for i, bits in enumerate((128, 256, 512)):
         lanes, qlanes = bits // 8 // elem_bytes, bits // 64
         out.append(f"#{'if' if i == 0 else 'elif'} LDLGN_VECTOR_BITS == {bits}")
         b = 1
         while b < lanes:
             nbytes = b * elem_bytes
-            head = f"#define LDLGN_SWAP_{b}(x, y) do {{ u64v a_ = (u64v)(x), c_ = (u64v)(y); "
+            head = f"#define {prefix}_{b}(x, y) do {{ u64v a_ = (u64v)(x), c_ = (u64v)(y); "
             if nbytes < 8:
                 unit = (1 << (8 * nbytes)) - 1
                 mask = sum(unit << (16 * nbytes * k) for k in range(8 // (2 * nbytes)))
                 sh = 8 * nbytes
-                body = (f"x = (iv_t)((a_ & 0x{mask:016x}ull) | ((c_ << {sh}) & ~0x{mask:016x}ull)); "
-                        f"y = (iv_t)(((a_ >> {sh}) & 0x{mask:016x}ull) | (c_ & ~0x{mask:016x}ull));")
+                body = (f"x = ({vtype})((a_ & 0x{mask:016x}ull) | ((c_ << {sh}) & ~0x{mask:016x}ull)); "
+                        f"y = ({vtype})(((a_ >> {sh}) & 0x{mask:016x}ull) | (c_ & ~0x{mask:016x}ull));")
             else:
                 q = nbytes // 8
                 ma = ", ".join(str(qlanes + j - q if j & q else j) for j in range(qlanes))
                 mb = ", ".join(str(qlanes + j if j & q else j + q) for j in range(qlanes))
-                body = f"x = (iv_t)LDLGN_SHUF(a_, c_, {ma}); y = (iv_t)LDLGN_SHUF(a_, c_, {mb});"
+                body = f"x = ({vtype})LDLGN_SHUF(a_, c_, {ma}); y = ({vtype})LDLGN_SHUF(a_, c_, {mb});"
             out.append(head + body + " } while (0)")
             b *= 2
     out.append("#endif")

@@ -131,10 +131,48 @@ static const ldlgn_@NAME@_gates_fn GATES[NCHUNK + 1] = {@GATE_FNS@};
 #if LDLGN_VECTOR_BITS > 64
 typedef uint32_t u32v __attribute__((vector_size(LDLGN_WORD_BYTES)));
 enum { L32 = LDLGN_WORD_BYTES / 4 };
+@SWAP32@
+#define LDLGN_T32_STAGE(v, b) for (int i_ = 0; i_ < L32; i_++) if (!(i_ & b)) LDLGN_SWAP32_##b(v[i_], v[i_ + b])
+
+/* In-register transpose of L32 rows of L32 uint32 lanes. */
+static inline void transpose32(u32v *v)
+{
+    LDLGN_T32_STAGE(v, 1);
+    LDLGN_T32_STAGE(v, 2);
+#if LDLGN_VECTOR_BITS >= 256
+    LDLGN_T32_STAGE(v, 4);
+#endif
+#if LDLGN_VECTOR_BITS >= 512
+    LDLGN_T32_STAGE(v, 8);
+#endif
+}
 #else
 typedef uint32_t u32v;
 enum { L32 = 1 };
 #endif
+
+/* Per-class scores sc[c * LDLGN_BLOCK + s] of m samples into sample-major rows out[s * NK + c]:
+ * with at most L32 classes, L32 samples at a time by an in-register transpose. */
+static void store_scores(const uint32_t *sc, size_t m, int32_t *out)
+{
+#if LDLGN_VECTOR_BITS > 64
+    if (NK <= L32) {
+        for (size_t s = 0; s < m; s += L32) {
+            u32v v[L32];
+            for (int c = 0; c < L32; c++) {
+                v[c] = v[0] - v[0];
+                if (c < NK) memcpy(&v[c], sc + (size_t)c * LDLGN_BLOCK + s, sizeof(u32v));
+            }
+            transpose32(v);
+            size_t rows = m - s < (size_t)L32 ? m - s : (size_t)L32;
+            for (size_t r = 0; r < rows; r++) memcpy(out + (s + r) * NK, &v[r], NK * sizeof(int32_t));
+        }
+        return;
+    }
+#endif
+    for (size_t s = 0; s < m; s++)
+        for (int c = 0; c < NK; c++) out[s * NK + c] = (int32_t)sc[(size_t)c * LDLGN_BLOCK + s];
+}
 
 /* Argmax over the classes (ties to the lowest) of per-class scores sc[c * LDLGN_BLOCK + s]. */
 static void argmax(const uint32_t *sc, size_t m, int32_t *classes)
@@ -275,9 +313,7 @@ int ldlgn_@NAME@_predict(const in_t *x, size_t n, int32_t *scores, int32_t *clas
             spread(cnt, (uint32_t)OUT_ONES[c], sc + (size_t)c * LDLGN_BLOCK);
         }
         if (classes) argmax(sc, m, classes + s0);
-        if (scores)
-            for (size_t s = 0; s < m; s++)
-                for (int c = 0; c < NK; c++) scores[(s0 + s) * NK + c] = (int32_t)sc[(size_t)c * LDLGN_BLOCK + s];
+        if (scores) store_scores(sc, m, scores + s0 * NK);
     }
     free(mem);
     return LDLGN_@UNAME@_OK;
