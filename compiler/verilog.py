@@ -45,7 +45,6 @@ _KEYWORDS = frozenset(
 #: Gate forms that Icarus evaluates as ONE functor each (``~(a & b)`` would be two: AND, NOT):
 #: primitives for the negated gates, a multiplexer for the gates with one inverted input.
 #: All other tables use :func:`ldlgn.truth_tables.gate_expression`.
-REGISTER_WORD = 64  #: bits per register word of the pipeline banks
 _PRIMITIVE = {1: "nor", 7: "nand", 9: "xnor"}
 _MUX = {2: "{a} ? 1'b0 : {b}", 4: "{b} ? 1'b0 : {a}", 11: "{a} ? {b} : 1'b1", 13: "{b} ? {a} : 1'b1"}
 #: tables that read input A / input B (the others ignore it; their expression omits it).
@@ -218,26 +217,6 @@ def _gate(v: int, table: int, a: str, b: str, is_port: bool) -> list:
     return [f"    assign n{v} = {expr};" if is_port else f"    wire n{v} = {expr};"]
 
 
-def _register_module(module: str, nodes: list, word: int = REGISTER_WORD) -> str:
-    """D flip-flops ``q<v> <= n<v>`` for ``nodes``, grouped into words of ``word`` bits.
-
-    One non-blocking assignment per word instead of per bit keeps simulation fast; the bits
-    leave the module as scalar ports again.
-    """
-    lines = [f"module {module} ("]
-    _ports(lines, [f"n{v}" for v in nodes], [f"wire q{v}" for v in nodes], clock=True)
-    words = [nodes[i:i + word] for i in range(0, len(nodes), word)]
-    for w, bits in enumerate(words):
-        lines.append(f"    reg [{len(bits) - 1}:0] r{w};")
-    lines.append("    always @(posedge clk) begin")
-    for w, bits in enumerate(words):
-        lines.append(f"        r{w} <= {{{', '.join(f'n{v}' for v in reversed(bits))}}};")
-    lines.append("    end")
-    for w, bits in enumerate(words):
-        lines += [f"    assign q{v} = r{w}[{i}];" for i, v in enumerate(bits)]
-    return "\n".join(lines + ["endmodule", ""])
-
-
 # ---- emission ------------------------------------------------------------------------------
 def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: int | None = None,
                  chunk_size: int = 2000) -> VerilogDesign:
@@ -332,7 +311,7 @@ def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: i
             for c, start in enumerate(range(0, len(crossing), chunk_size)):
                 part = crossing[start:start + chunk_size].tolist()
                 module = f"{name}_r{b}_c{c}"
-                mods.append(_register_module(module, part))
+                mods.append(va.register_module(module, part))
                 top_decls.extend(f"s{b + 1}_n{v}" for v in part)
                 conn = [("clk", "clk")] + [(f"n{v}", names(v, b)) for v in part]
                 conn += [(f"q{v}", f"s{b + 1}_n{v}") for v in part]
@@ -385,23 +364,23 @@ def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: i
         arith += [f"    assign scores = {packed};", va.argmax_instance("u_argmax", K, sw, "scores", "class_out")]
 
     used_x = {f * B + j for f in feats for j in range(B)}
-    waive = len(used_x) < net.num_features * B
     top = [f"// {name}: {len(gate_nodes)} gates, {depth} logic levels, {K} classes; "
            + (f"pipelined every {pipeline_every} levels, latency {latency} cycles" if pipelined
               else "combinational"),
            f"module {name} ("]
     ports = (["input  wire clk", "input  wire rst", "input  wire valid_in"] if pipelined else [])
-    ports += [f"input  wire [{net.num_features * B - 1}:0] x"]
+    x_port = f"input  wire [{net.num_features * B - 1}:0] x"
+    if len(used_x) < net.num_features * B:  # some feature bits feed no output
+        x_port = f"/* verilator lint_off UNUSED */\n    {x_port}"
+    ports += [x_port]
     ports += (["output wire valid_out"] if pipelined else [])
     ports += [f"output wire [{K * sw - 1}:0] scores", f"output wire [{cw - 1}:0] class_out"]
     top += [f"    {p}," for p in ports[:-1]] + [f"    {ports[-1]}", ");"]
-    if waive:
-        top.append("    // some feature bits feed no output\n    // verilator lint_off UNUSED")
+    if len(used_x) < net.num_features * B:
+        top.append("    /* verilator lint_on UNUSED */")
     top += enc
     _declare(top, "wire", top_decls)
     top += top_body + arith
-    if waive:
-        top.append("    // verilator lint_on UNUSED")
     top += ["endmodule", ""]
     text[f"{name}.v"] = "\n".join(top)
     for t in va.TEMPLATES:

@@ -1,4 +1,4 @@
-"""Arithmetic parts of the Verilog back end: per-class popcount and the argmax instance.
+"""Fixed-structure parts of the Verilog back end: popcount, argmax, valid pipe, register banks.
 
 The popcount is generated (not a template) so that its inputs are scalar ports: Icarus then
 links each output wire of the core straight into the adder tree. Feeding a wide vector and
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+REGISTER_WORD = 64  #: bits per register word of the pipeline banks
 #: fixed modules shipped in ``ldlgn.rtl_templates`` and copied next to every design.
 TEMPLATES = ("ldlgn_argmax.v", "ldlgn_valid_pipe.v")
 
@@ -83,3 +84,25 @@ def valid_pipe_instance(instance: str, latency: int) -> str:
     """Instance of the ``ldlgn_valid_pipe`` template (valid_in delayed by ``latency`` cycles)."""
     return (f"    ldlgn_valid_pipe #(.L({latency})) {instance} "
             f"(.clk(clk), .rst(rst), .valid_in(valid_in), .valid_out(valid_out));")
+
+
+def register_module(module: str, nodes: list, word: int = REGISTER_WORD) -> str:
+    """D flip-flops ``q<v> <= n<v>`` for ``nodes``, grouped into words of ``word`` bits.
+
+    One non-blocking assignment per word instead of per bit keeps simulation fast; the bits
+    leave the module as scalar ports again.
+    """
+    lines = [f"module {module} ("]
+    decl = ["    input  wire clk"] + [f"    input  wire n{v}" for v in nodes]
+    decl += [f"    output wire q{v}" for v in nodes]
+    lines += [d + "," for d in decl[:-1]] + [decl[-1], ");"]
+    words = [nodes[i:i + word] for i in range(0, len(nodes), word)]
+    for w, bits in enumerate(words):
+        lines.append(f"    reg [{len(bits) - 1}:0] r{w};")
+    lines.append("    always @(posedge clk) begin")
+    for w, bits in enumerate(words):
+        lines.append(f"        r{w} <= {{{', '.join(f'n{v}' for v in reversed(bits))}}};")
+    lines.append("    end")
+    for w, bits in enumerate(words):
+        lines += [f"    assign q{v} = r{w}[{i}];" for i, v in enumerate(bits)]
+    return "\n".join(lines + ["endmodule", ""])

@@ -13,8 +13,14 @@ module ldlgn_argmax #(
 );
     // one net per tree node (node i: largest score below it and the lowest index holding it);
     // net arrays instead of slices of one wide vector keep event-driven simulation cheap
+    // (Verilator sees the tree inside one array as a loop; it is not one: children have
+    // higher node numbers than their parent. With K = 1 no score is compared at all.)
+    /* verilator lint_off UNOPTFLAT */
+    /* verilator lint_off UNUSED */
     wire [W-1:0]  best  [1:2*LEAVES-1];
+    /* verilator lint_on UNUSED */
     wire [CW-1:0] index [1:2*LEAVES-1];
+    /* verilator lint_on UNOPTFLAT */
 
     genvar i;
     generate

@@ -7,6 +7,7 @@ All build and result files live in a work folder outside the source tree.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -166,7 +167,12 @@ def _run(design, x, scores, classes, work: Path, max_report: int, t0: float, job
     shutil.copyfile(tb_logic.__file__, tb_dir / f"{TB_MODULE}.py")
     bounds = np.linspace(0, len(x), min(jobs, len(x)) + 1).astype(int)
     parts = [(j, lo, hi) for j, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))]
-    runners = [build(always=False) for _ in parts]  # one runner per process (the compile is reused)
+    quiet = logging.getLogger("Icarus")  # it would warn "Skipping compilation" for every reuse
+    level, quiet.level = quiet.level, logging.ERROR
+    try:
+        runners = [build(always=False) for _ in parts]  # one runner per process, one compile
+    finally:
+        quiet.setLevel(level)
     sys.path.insert(0, str(tb_dir))  # the runner hands sys.path to the simulator as PYTHONPATH
     try:
         with ThreadPoolExecutor(len(parts)) as pool:
