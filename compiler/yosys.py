@@ -22,8 +22,9 @@ def yosys_report(design, lut_size: int = 6, timeout: float = 1800) -> dict:
     """Synthesize ``design`` (flattened) with Yosys and report its size.
 
     Returns ``cells`` (generic gate cells after ``synth``, flip-flops included), ``cell_types``,
-    ``flip_flops``, ``luts`` (``lut_size``-input LUTs after ``abc -fast -lut``: the full ABC script takes minutes on popcount trees of a few thousand outputs), ``lut_depth`` (LUT
-    levels of the longest register-to-register path, from ``ltp -noff``) and ``seconds``.
+    ``flip_flops``, ``luts`` (``lut_size``-input LUTs after ``abc -fast -lut``; ABC's full script
+    runs for minutes on the popcount trees of trained nets), ``lut_depth`` (LUT levels of the
+    longest register-to-register path, from ``ltp -noff``) and ``seconds``.
     """
     yosys = require_tool("yosys")
     files = " ".join(str(Path(f).resolve()) for f in design.files)
