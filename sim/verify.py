@@ -1,0 +1,123 @@
+"""Cross-engine verification: torch eval, Numba, C and the RTL under Icarus on real data.
+
+Torch eval of the checkpoint is the reference; every other engine runs the artifacts of a build
+folder (its optimized ``netlist.npz``, its C library, its Verilog) and must give identical integer
+class scores and classes for every sample.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ldlgn.checkpoint import atomic_write
+
+ENGINES = ("torch", "numba", "c", "rtl", "rtl-pipelined")
+PIPELINE_EVERY = 4  #: pipeline interval of the extra pipelined variant when the build is combinational
+
+
+@dataclass
+class EngineResult:
+    """One row of the verification table."""
+
+    engine: str
+    samples: int
+    agreement: float  # fraction of samples whose scores and class equal torch eval's
+    accuracy: float | None
+    samples_per_s: float
+    mismatches: int
+    first_mismatch: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.mismatches == 0 and self.samples > 0
+
+
+def _compare(engine, ref, got, seconds, y) -> EngineResult:
+    scores, classes = got
+    same = (scores == ref[0]).all(1) & (classes == ref[1])
+    bad = np.flatnonzero(~same)
+    first = ""
+    if bad.size:
+        i = int(bad[0])
+        first = (f"sample {i}: expected scores {ref[0][i].tolist()} class {int(ref[1][i])}, "
+                 f"got scores {scores[i].tolist()} class {int(classes[i])}")
+    acc = float((classes == y).mean()) if y is not None and len(y) else None
+    return EngineResult(engine, len(classes), float(same.mean()) if len(same) else 0.0, acc,
+                        len(classes) / max(seconds, 1e-9), int(bad.size), first)
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def verify(model, build_dir, x, y=None, engines=ENGINES, log=print) -> list[EngineResult]:
+    """Run every engine in ``engines`` on ``x`` and compare with torch eval of ``model``."""
+    from ldlgn.bitsim import predict_netlist
+    from ldlgn.compiler.pipeline import load_build
+
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        raise ValueError(f"unknown engines {sorted(unknown)}; choose from {ENGINES}")
+    build = Path(build_dir)
+    net, report = load_build(build)
+    x = np.ascontiguousarray(x)
+    ref, seconds = _timed(model.predict, x, "torch")
+    rows = [_compare("torch", ref, ref, seconds, y)]
+    if "numba" in engines:
+        predict_netlist(net, x[:1])  # compile or load the kernel outside the timing
+        rows.append(_compare("numba", ref, *_timed(predict_netlist, net, x), y))
+    if "c" in engines:
+        rows.append(_verify_c(net, report, build, ref, x, y))
+    for engine in ("rtl", "rtl-pipelined"):
+        if engine in engines:
+            rows.append(_verify_rtl(engine, net, build, ref, x, y))
+    for row in rows:
+        acc = "-" if row.accuracy is None else f"{row.accuracy:.4f}"
+        log(f"{row.engine:<14} {row.samples:>7} samples  agreement {row.agreement:8.2%}  accuracy {acc:>6}  "
+            f"{row.samples_per_s:>12,.0f} samples/s" + (f"  {row.first_mismatch}" if row.first_mismatch else ""))
+    return rows
+
+
+def _verify_c(net, report, build: Path, ref, x, y) -> EngineResult:
+    from ldlgn.compiler.c_build import build_c
+
+    if "c_files" not in report:
+        raise FileNotFoundError(f"{build} holds no C build: compile with `ldlgn compile MODEL --out {build} --c`")
+    cmodel = build_c(net, report["name"], cache_dir=(build / "c" / "lib").resolve())
+    xc = x.astype(cmodel.dtype, copy=False)
+    return _compare("c", ref, *_timed(cmodel.predict, xc), y)
+
+
+def _verify_rtl(engine: str, net, build: Path, ref, x, y) -> EngineResult:
+    """Simulate the build's design; the other variant (combinational / pipelined) is emitted on the fly."""
+    from ldlgn.compiler.verilog import VerilogDesign, emit_verilog
+    from ldlgn.sim.runner import simulate
+
+    if not (build / "verilog").is_dir():
+        raise FileNotFoundError(f"{build} holds no Verilog: compile with `ldlgn compile MODEL --out {build} --verilog`")
+    design = VerilogDesign.load(build / "verilog")
+    with tempfile.TemporaryDirectory(prefix="ldlgn_verify_") as tmp:
+        if design.pipelined != (engine == "rtl-pipelined"):
+            every = PIPELINE_EVERY if engine == "rtl-pipelined" else None
+            design = emit_verilog(net, Path(tmp) / "rtl", net.name, pipeline_every=every)
+        result = simulate(design, x, ref[0], ref[1], work_dir=Path(tmp) / "work")
+    if result.errors:
+        raise RuntimeError(f"{engine} simulation: " + "; ".join(result.errors))
+    first = result.report().splitlines()[1].strip() if result.num_mismatches else ""
+    acc = float((ref[1] == y).mean()) if y is not None and len(y) and result.passed else None
+    return EngineResult(engine, result.samples, 1 - result.num_mismatches / max(result.samples, 1), acc,
+                        result.vectors_per_s, result.num_mismatches, first)
+
+
+def write_verify_json(build_dir, rows: list[EngineResult], meta: dict) -> Path:
+    """``verify.json``: the table plus what was verified."""
+    data = dict(meta, passed=all(r.passed for r in rows), engines=[asdict(r) for r in rows])
+    path = Path(build_dir) / "verify.json"
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
