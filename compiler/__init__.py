@@ -16,3 +16,9 @@ from .c_emit import CSources, emit_c
 from .c_build import CModel, build_c
 
 __all__ += ["CSources", "emit_c", "CModel", "build_c"]
+from .verilog import VerilogDesign, emit_verilog
+from .lint import LintError, LintReport, ToolNotFoundError, lint, require_tool
+from .yosys import yosys_report
+
+__all__ += ["VerilogDesign", "emit_verilog", "LintError", "LintReport", "ToolNotFoundError", "lint",
+            "require_tool", "yosys_report"]
