@@ -326,7 +326,9 @@ def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: i
     sw, cw = va.score_width(g), va.class_width(K)
     enc = []
     used_inputs = np.flatnonzero(live[FIRST_INPUT:first]) + FIRST_INPUT
-    feats = sorted(set(net.input_feature[used_inputs - FIRST_INPUT].tolist()))
+    thr_used = net.input_threshold[used_inputs - FIRST_INPUT]
+    compared = used_inputs[(thr_used >= 0) & (thr_used < net.input_max)]  # the others are constant
+    feats = sorted(set(net.input_feature[compared - FIRST_INPUT].tolist()))
     for f in feats:
         enc.append(f"    wire [{B - 1}:0] f{f} = x[{f * B + B - 1}:{f * B}];")
     for v in used_inputs.tolist():

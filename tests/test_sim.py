@@ -154,3 +154,13 @@ def test_module_cli(tmp_path, capsys):
     assert main([str(tmp_path / "rtl"), str(tmp_path / "bad.npz")]) == 2
     assert main([str(tmp_path / "nowhere"), str(tmp_path / "v.npz")]) == 2
     assert "design.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_constant_comparators_and_one_class(pipelined):
+    net = Netlist([0, 0, 2, 1], [-1, 255, 7, 3], 3, 8, [[2, 3], [4, 6]], [6, 8], [6, 7, 1], 1)
+    x = np.array([[0, 0, 0], [255, 255, 255], [9, 1, 8], [3, 4, 7], [200, 0, 6]], dtype=np.uint8)
+    scores, classes = net.predict(x)
+    assert len(set(scores[:, 0].tolist())) > 1  # the score varies with the input
+    r = simulate(net, x, scores, classes, pipelined=pipelined, pipeline_every=1)
+    assert r.passed, r.report()

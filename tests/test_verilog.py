@@ -33,6 +33,16 @@ def test_lint_clean(net, tmp_path, every):
     assert core.count("module net_b") >= 2  # several chunk modules
 
 
+def test_lint_clean_with_constant_comparators_and_one_class(tmp_path):
+    # x0 > -1 is always 1, x0 > 255 always 0, feature 1 feeds nothing, one class of 3 bits
+    net = Netlist([0, 0, 2, 1], [-1, 255, 7, 3], 3, 8, [[2, 3], [4, 6]], [6, 8], [6, 7, 1], 1)
+    for every in (None, 1):
+        design = emit_verilog(net, tmp_path / str(every), pipeline_every=every)
+        assert lint(design).check().clean
+        text = (tmp_path / str(every) / "net.v").read_text()
+        assert "1'b1" in text and "f0" not in text and "f2 > 8'd7" in text
+
+
 def test_lint_reports_broken_rtl(net, tmp_path):
     design = emit_verilog(net, tmp_path)
     top = design.out_dir / f"{design.top}.v"
