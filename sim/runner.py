@@ -167,19 +167,18 @@ def _run(design, x, scores, classes, work: Path, max_report: int, t0: float, job
     shutil.copyfile(tb_logic.__file__, tb_dir / f"{TB_MODULE}.py")
     bounds = np.linspace(0, len(x), min(jobs, len(x)) + 1).astype(int)
     parts = [(j, lo, hi) for j, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))]
-    quiet = logging.getLogger("Icarus")  # it would warn "Skipping compilation" for every reuse
-    level, quiet.level = quiet.level, logging.ERROR
-    try:
-        runners = [build(always=False) for _ in parts]  # one runner per process, one compile
-    finally:
-        quiet.setLevel(level)
+    quiet = logging.getLogger("Icarus")
+    reuse = _DropMessage("Skipping compilation")  # logged for every runner that reuses the compile
+    quiet.addFilter(reuse)
     sys.path.insert(0, str(tb_dir))  # the runner hands sys.path to the simulator as PYTHONPATH
     try:
+        runners = [build(always=False) for _ in parts]  # one runner per process, one compile
         with ThreadPoolExecutor(len(parts)) as pool:
             reports = list(pool.map(lambda rp: _run_part(rp[0], design, x, scores, classes, work, max_report,
                                                          *rp[1]), zip(runners, parts)))
     finally:
         sys.path.remove(str(tb_dir))
+        quiet.removeFilter(reuse)
     mismatches = sorted((m for r in reports for m in r["mismatches"]), key=lambda m: m["index"])
     n = sum(r["samples"] for r in reports)
     return SimResult(samples=n, mismatches=mismatches[:max_report],
@@ -217,6 +216,15 @@ def _run_part(runner, design, x, scores, classes, work: Path, max_report: int, j
     if not report.exists():
         raise SimulationError(f"simulation of {design.top} wrote no report: {_tail(log)}")
     return json.loads(report.read_text())
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def filter(self, record) -> bool:
+        return self.text not in str(record.msg)
 
 
 def _tail(path: Path, chars: int = 2000) -> str:
