@@ -21,7 +21,7 @@ import numpy as np
 
 from ldlgn.compiler.lint import require_tool
 from ldlgn.compiler.netlist import Netlist
-from ldlgn.compiler.verilog import VerilogDesign, emit_verilog
+from ldlgn.compiler.verilog import VerilogDesign, check_name, emit_verilog
 
 from . import tb_logic
 
@@ -123,8 +123,7 @@ def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, 
         if isinstance(design_or_netlist, Netlist):
             net = design_or_netlist
             every = (pipeline_every or DEFAULT_PIPELINE_EVERY) if pipelined else None
-            design = emit_verilog(net, work / "rtl", name=net.name if net.name.isidentifier() else "net",
-                                  pipeline_every=every)
+            design = emit_verilog(net, work / "rtl", name=_module_name(net.name), pipeline_every=every)
             if expected_scores is None and expected_classes is None:
                 expected_scores, expected_classes = net.predict(x)
         elif isinstance(design_or_netlist, VerilogDesign):
@@ -216,6 +215,14 @@ def _run_part(runner, design, x, scores, classes, work: Path, max_report: int, j
     if not report.exists():
         raise SimulationError(f"simulation of {design.top} wrote no report: {_tail(log)}")
     return json.loads(report.read_text())
+
+
+def _module_name(name) -> str:
+    """``name`` when it is a valid Verilog module name, else ``net``."""
+    try:
+        return check_name(name)
+    except ValueError:
+        return "net"
 
 
 class _DropMessage(logging.Filter):
