@@ -106,7 +106,8 @@ def _verify_rtl(engine: str, net, build: Path, ref, x, y) -> EngineResult:
     with tempfile.TemporaryDirectory(prefix="ldlgn_verify_") as tmp:
         if design.pipelined != (engine == "rtl-pipelined"):
             every = PIPELINE_EVERY if engine == "rtl-pipelined" else None
-            design = emit_verilog(net, Path(tmp) / "rtl", net.name, pipeline_every=every)
+            name = net.name if net.name.isidentifier() else "net"
+            design = emit_verilog(net, Path(tmp) / "rtl", name, pipeline_every=every)
         result = simulate(design, x, ref[0], ref[1], work_dir=Path(tmp) / "work")
     if result.errors:
         raise RuntimeError(f"{engine} simulation: " + "; ".join(result.errors))
