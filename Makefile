@@ -17,12 +17,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Icarus Verilog and Yosys are real dependencies of the hardware flow.
+# Icarus Verilog and Yosys are real dependencies of the hardware flow; Verilator (lint only) is
+# optional for users, installed here so the lint runs in the tests.
 tools:
-	@if command -v iverilog >/dev/null && command -v vvp >/dev/null && command -v yosys >/dev/null; then \
+	@if command -v iverilog >/dev/null && command -v vvp >/dev/null && command -v yosys >/dev/null \
+	    && command -v verilator >/dev/null; then \
 	  true; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog yosys; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog yosys verilator; \
+	elif command -v iverilog >/dev/null && command -v vvp >/dev/null && command -v yosys >/dev/null; then \
+	  echo "ldlgn: Verilator not found: the Verilog lint skips it (sudo apt-get install verilator)" >&2; \
 	else \
 	  echo "ldlgn: Icarus Verilog and Yosys are missing; install them with: sudo apt-get install iverilog yosys" >&2; \
 	  exit 1; \
