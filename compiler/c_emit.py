@@ -203,6 +203,7 @@ def emit_c(netlist: Netlist, out_dir, name: str = "net", units: int | None = Non
         "@GATE_DECLS@": "".join(f"void ldlgn_{name}_g{i}(lw_t *restrict w);\n" for i in range(len(funcs))),
         "@RANGE_CHECK@": "" if net.input_bits in (8, 16) else c_encode.RANGE_CHECK,
         "@ENCODE@": c_encode.ENCODE,
+        "@FE_TABLES@": c_encode.chunk_tables(net.input_feature[plan.in_order], net.input_threshold[plan.in_order]),
         "@SHUFFLES@": c_encode.shuffle_macros(1 if in_t == "uint8_t" else 2),
         "@SWAP32@": c_encode.swap_macros(4, "LDLGN_SWAP32", "u32v"),
     }

@@ -1,6 +1,12 @@
 """Encoder part of the C driver: raw integer inputs → bit-sliced comparator words.
 
-Vector path (``LDLGN_VECTOR_BITS`` > 64): a block of samples is cut into tiles of ``TW × TW``
+512-bit words with AVX-512 VBMI, 8-bit inputs: per sample, each chunk of up to 64 comparators
+gathers its bytes from the sample's row with one byte permute and compares them with its
+thresholds (a 64-bit mask per sample); masks of 64 samples × 64 comparators are then transposed
+to the comparators' words. One sequential pass over the rows (measured: as fast as the tile
+transpose below on cached inputs, about a third faster on inputs streamed from memory).
+
+Other vector widths (``LDLGN_VECTOR_BITS`` > 64): a block of samples is cut into tiles of ``TW × TW``
 values (samples × features, ``TW`` lanes per vector); each tile is transposed in registers (one
 block-swap stage per bit of the row index: shifts and masks for blocks under 8 bytes, qword
 shuffles above), so that a feature's samples lie in whole vectors; a comparator is then one
@@ -9,7 +15,8 @@ trick. Portable path: one comparison per sample and comparator on ``uint64_t`` w
 """
 from __future__ import annotations
 
-ENCODE = r"""#if LDLGN_VECTOR_BITS > 64
+ENCODE = r"""@FE_TABLES@
+#if LDLGN_VECTOR_BITS > 64
 /* ---- encode: vector path ---- */
 #define LDLGN_TW (LDLGN_WORD_BYTES / LDLGN_IN_BYTES)
 #define TW LDLGN_TW                               /* tile width: lanes of a vector */
@@ -96,6 +103,78 @@ static inline uint64_t greater_mask(iv_t v, in_t t)
 #endif
 }
 
+#if LDLGN_FE_CHUNKS && LDLGN_VECTOR_BITS == 512 && LDLGN_IN_BYTES == 1 && defined(__AVX512BW__) \
+    && defined(__AVX512VBMI__)
+#define LDLGN_FAST_ENCODE 1
+/* 128 bytes from p, zero past avail (masked loads do not touch the bytes they skip). */
+static inline void load128(const in_t *p, size_t avail, __m512i *lo, __m512i *hi)
+{
+    if (avail >= 128) {
+        *lo = _mm512_loadu_si512((const void *)p);
+        *hi = _mm512_loadu_si512((const void *)(p + 64));
+        return;
+    }
+    __mmask64 ml = avail >= 64 ? ~0ull : (1ull << avail) - 1;
+    __mmask64 mh = avail <= 64 ? 0 : (1ull << (avail - 64)) - 1;
+    *lo = _mm512_maskz_loadu_epi8(ml, (const void *)p);
+    *hi = _mm512_maskz_loadu_epi8(mh, (const void *)(p + 64));
+}
+
+/* Swap the off-diagonal q x q qword blocks of rows x and y of an 8 x 8 qword matrix. */
+#define LDLGN_QSWAP(x, y, q) do { __m512i a_ = x; \
+    x = _mm512_permutex2var_epi64(a_, qlo[q >> 1], y); \
+    y = _mm512_permutex2var_epi64(a_, qhi[q >> 1], y); } while (0)
+
+/* Row space, then a bit transpose: per sample, chunk j of up to 64 comparators gathers its bytes
+ * (vpermt2b from 128 bytes at FE_BASE[j]) and compares them with its thresholds: a 64-bit mask.
+ * 64 samples x 64 comparators of masks are transposed (bytes inside qwords, qwords across 8
+ * vectors, then one test per comparator bit) into the comparators' words. */
+static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
+{
+    static const uint64_t QSWAP_LO[3][8] = {{0, 8, 2, 10, 4, 12, 6, 14}, {0, 1, 8, 9, 4, 5, 12, 13},
+                                            {0, 1, 2, 3, 8, 9, 10, 11}};
+    static const uint64_t QSWAP_HI[3][8] = {{1, 9, 3, 11, 5, 13, 7, 15}, {2, 3, 10, 11, 6, 7, 14, 15},
+                                            {4, 5, 6, 7, 12, 13, 14, 15}};
+    /* byte 8r + t of a vector of 8 masks -> byte 8t + r: each qword holds one byte of 8 samples */
+    static const uint8_t BYTE_T[64] = {0, 8, 16, 24, 32, 40, 48, 56, 1, 9, 17, 25, 33, 41, 49, 57,
+        2, 10, 18, 26, 34, 42, 50, 58, 3, 11, 19, 27, 35, 43, 51, 59, 4, 12, 20, 28, 36, 44, 52, 60,
+        5, 13, 21, 29, 37, 45, 53, 61, 6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63};
+    uint64_t *mk = (uint64_t *)(void *)xt; /* masks of 64 samples: mk[j * 64 + s] */
+    const __m512i bt = _mm512_loadu_si512((const void *)BYTE_T);
+    __m512i qlo[3], qhi[3];
+    for (int q = 0; q < 3; q++) {
+        qlo[q] = _mm512_loadu_si512((const void *)QSWAP_LO[q]);
+        qhi[q] = _mm512_loadu_si512((const void *)QSWAP_HI[q]);
+    }
+    const size_t total = m * NF;
+    for (size_t s0 = 0; s0 < LDLGN_BLOCK; s0 += 64) {
+        for (size_t s = s0; s < s0 + 64; s++) {
+            for (int j = 0; j < LDLGN_FE_CHUNKS; j++) {
+                __m512i lo, hi;
+                size_t at = s * NF + FE_BASE[j];
+                if (s >= m) { mk[j * 64 + s - s0] = 0; continue; }
+                load128(x + at, total - at, &lo, &hi);
+                __m512i v = _mm512_permutex2var_epi8(lo, _mm512_loadu_si512((const void *)FE_IDX[j]), hi);
+                mk[j * 64 + s - s0] = _mm512_cmpgt_epu8_mask(v, _mm512_loadu_si512((const void *)FE_THR[j]));
+            }
+        }
+        for (int j = 0; j < LDLGN_FE_CHUNKS; j++) {
+            __m512i r[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm512_permutexvar_epi8(bt, _mm512_loadu_si512((const void *)(mk + j * 64 + 8 * k)));
+            LDLGN_QSWAP(r[0], r[1], 1); LDLGN_QSWAP(r[2], r[3], 1); LDLGN_QSWAP(r[4], r[5], 1); LDLGN_QSWAP(r[6], r[7], 1);
+            LDLGN_QSWAP(r[0], r[2], 2); LDLGN_QSWAP(r[1], r[3], 2); LDLGN_QSWAP(r[4], r[6], 2); LDLGN_QSWAP(r[5], r[7], 2);
+            LDLGN_QSWAP(r[0], r[4], 4); LDLGN_QSWAP(r[1], r[5], 4); LDLGN_QSWAP(r[2], r[6], 4); LDLGN_QSWAP(r[3], r[7], 4);
+            /* r[k] byte s: byte k of sample s's mask, i.e. comparators 64j + 8k .. 64j + 8k + 7 */
+            for (int k = 0; k < 8; k++)
+                for (int b = 0; b < 8; b++) {
+                    if (8 * k + b < (int)FE_COUNT[j])
+                        ((uint64_t *)&w[IN_SLOT[FE_START[j] + 8 * k + b]])[s0 / 64] = _mm512_test_epi8_mask(r[k], _mm512_set1_epi8((char)(1 << b)));
+                }
+        }
+    }
+}
+#else
 /* Encoder bits of samples x[0..m) (m <= LDLGN_BLOCK) into their word slots. */
 static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
 {
@@ -135,6 +214,7 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         }
     }
 }
+#endif
 #define XT_VECTORS (TW * NST)
 #else
 /* ---- encode: portable uint64 path ---- */
@@ -151,6 +231,38 @@ static void encode(const in_t *x, size_t m, lw_t *w, void *xt)
 #define XT_VECTORS 0
 #endif
 """
+
+def chunk_tables(in_feat, in_thr) -> str:
+    """C tables of the fast 512-bit encoder: the comparators (sorted by feature) in chunks of up
+    to 64 consecutive ones whose features lie within 128 bytes, chunk ``j`` reading bytes
+    ``FE_BASE[j] + FE_IDX[j][·]`` of a sample for comparators ``FE_START[j] ..
+    FE_START[j] + FE_COUNT[j]``. Padding lanes compare with 255 (never true for bytes)."""
+    feat, thr = [int(v) for v in in_feat], [int(v) for v in in_thr]
+    if not feat or max(thr) > 255:
+        return "#define LDLGN_FE_CHUNKS 0"
+    starts = [0]
+    for i in range(1, len(feat)):
+        if i - starts[-1] == 64 or feat[i] - feat[starts[-1]] >= 128:
+            starts.append(i)
+    ends = starts[1:] + [len(feat)]
+    idx = [[f - feat[a] for f in feat[a:e]] + [0] * (64 - e + a) for a, e in zip(starts, ends)]
+    thr_rows = [thr[a:e] + [255] * (64 - e + a) for a, e in zip(starts, ends)]
+
+    def c_array(decl, values):
+        return f"static const {decl} = {{{','.join(map(str, values))}}};"
+
+    def rows(values):
+        return ",\n    ".join("{" + ",".join(map(str, r)) + "}" for r in values)
+    n = len(starts)
+    return "\n".join([
+        f"#define LDLGN_FE_CHUNKS {n}", "#if defined(__AVX512VBMI__)",
+        c_array(f"uint32_t FE_BASE[{n}]", [feat[a] for a in starts]),
+        c_array(f"uint32_t FE_START[{n}]", starts),
+        c_array(f"uint32_t FE_COUNT[{n}]", [e - a for a, e in zip(starts, ends)]),
+        f"static const uint8_t FE_IDX[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(idx)}}};",
+        f"static const uint8_t FE_THR[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(thr_rows)}}};",
+        "#endif"])
+
 
 RANGE_CHECK = r"""    { /* inputs above INPUT_MAX are outside the encoder domain */
         in_t any = 0;

@@ -5,11 +5,10 @@ substituted by :mod:`ldlgn.compiler.c_emit`; ``@ENCODE@`` is the encoder of
 :mod:`ldlgn.compiler.c_encode`. The driver processes blocks of ``LDLGN_BLOCK``
 samples (one bit per sample in a word of ``LDLGN_VECTOR_BITS`` bits):
 
-1. encode: transpose tiles of ``TW × TW`` raw inputs (samples × features) in registers,
-   compare whole vectors with the thresholds and pack the comparison masks to bits
-   (AVX-512BW mask compares or a multiply trick);
-2. gates: the emitted gate functions on the working buffer of words (the next block's inputs
-   are prefetched during the last quarter of them);
+1. encode: see :mod:`ldlgn.compiler.c_encode` (compare in sample rows, then a bit transpose,
+   with AVX-512 VBMI; else a byte transpose of tiles, then compares of whole vectors);
+2. gates: the emitted gate functions on the working buffer of words (no prefetching of the
+   next block's inputs meanwhile: it slowed the gates, which need the cache, more than it saved);
 3. count: per class a bit-sliced counter (carry-save adders, Harley–Seal), then the counter bits
    are spread to per-sample integers with vector shifts, argmax with ties to the lowest class.
 
@@ -295,17 +294,7 @@ int ldlgn_@NAME@_predict(const in_t *x, size_t n, int32_t *scores, int32_t *clas
     for (size_t s0 = 0; s0 < n; s0 += LDLGN_BLOCK) {
         size_t m = n - s0 < LDLGN_BLOCK ? n - s0 : LDLGN_BLOCK;
         encode(x + s0 * NF, m, w, xt);
-        /* during the last quarter of the gates, fetch the next block's inputs into the cache, a few
-         * lines at a time (earlier, the gates' working set would evict them again) */
-        const char *pf = (const char *)(x + (s0 + m) * NF);
-        size_t rest = n - s0 - m, ahead = (rest < LDLGN_BLOCK ? rest : LDLGN_BLOCK) * NF * sizeof(in_t);
-        const char *pf_end = pf + ahead;
-        size_t pf_step = 64 * (ahead / 64 / (NCHUNK / 4 + 1) + 1);
         for (int g = 0; g < NCHUNK; g++) {
-#if defined(__GNUC__) || defined(__clang__)
-            if (g >= NCHUNK - NCHUNK / 4 - 1)
-                for (const char *e = pf + pf_step; pf < e && pf < pf_end; pf += 64) __builtin_prefetch(pf);
-#endif
             GATES[g](w);
         }
         for (int c = 0; c < NK; c++) {

@@ -86,6 +86,22 @@ def test_random_netlists_bit_exact(cache, vector_bits, seed, input_bits, num_cla
     assert_same(model, net, random_inputs(rng, net, n))
 
 
+@pytest.mark.parametrize("n", [1, 63, 513, 1100])
+def test_encoder_wide_sparse_features(cache, n):
+    """Comparators spread over 700 features (chunks of the 512-bit encoder split where their
+    features span more than 128 bytes), several thresholds per feature, rows up to the array end."""
+    rng = np.random.default_rng(11)
+    num_inputs = 300
+    feature = np.sort(np.concatenate([rng.integers(0, 700, num_inputs - 40), np.full(40, 699)]))
+    threshold = rng.integers(0, 255, num_inputs)
+    first = 2 + num_inputs
+    fanin = np.stack([2 + np.arange(num_inputs), 2 + rng.permutation(num_inputs)], 1)
+    net = Netlist(feature, threshold, 700, 8, fanin, rng.integers(0, 16, num_inputs),
+                  first + rng.permutation(num_inputs), 3).validate()
+    model = build_c(net, "sparse", cache_dir=cache)
+    assert_same(model, net, random_inputs(rng, net, n))
+
+
 def test_extreme_inputs_and_ties(cache):
     """Inputs at 0 and at the domain maximum; all-constant outputs make every class tie."""
     rng = np.random.default_rng(3)
