@@ -15,6 +15,7 @@ import numpy as np
 
 from ldlgn import truth_tables as tt
 from ldlgn.discrete import DiscreteNet
+from ldlgn.encoder import check_integer_inputs
 
 CONST0, CONST1 = 0, 1
 FIRST_INPUT = 2
@@ -121,14 +122,9 @@ class Netlist:
 
     # ---- reference evaluation (clear, vectorized over samples; tests' oracle) ---------------
     def check_inputs(self, x) -> np.ndarray:
-        """Validate raw integer inputs ``(n, num_features)``; return int64."""
+        """Validate raw integer inputs ``(n, num_features)``; return them as int64."""
         x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"inputs must have shape (n, {self.num_features}), got {x.shape}")
-        if not np.issubdtype(x.dtype, np.integer):
-            raise TypeError(f"inputs must be integers in 0..{self.input_max}, got dtype {x.dtype}")
-        if x.size and (x.min() < 0 or x.max() > self.input_max):
-            raise ValueError(f"input values must be in 0..{self.input_max}, got {x.min()}..{x.max()}")
+        check_integer_inputs(x, self.num_features, self.input_bits)
         return x.astype(np.int64)
 
     def node_values(self, x) -> np.ndarray:

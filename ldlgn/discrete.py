@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import truth_tables as tt
+from .encoder import check_integer_inputs
 
 
 @dataclass
@@ -88,14 +89,9 @@ class DiscreteNet:
 
     # ---- reference semantics (slow, obviously correct: the oracle of the tests) ------------
     def check_inputs(self, x) -> np.ndarray:
-        """Validate raw integer inputs ``(n, F)`` and return them as int64."""
+        """Validate raw integer inputs ``(n, num_features)``; return them as int64."""
         x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"inputs must have shape (n, {self.num_features}), got {x.shape}")
-        if not np.issubdtype(x.dtype, np.integer):
-            raise TypeError(f"inputs must be integers in 0..{self.input_max}, got dtype {x.dtype}")
-        if x.size and (x.min() < 0 or x.max() > self.input_max):
-            raise ValueError(f"input values must be in 0..{self.input_max}, got {x.min()}..{x.max()}")
+        check_integer_inputs(x, self.num_features, self.input_bits)
         return x.astype(np.int64)
 
     def encode(self, x) -> np.ndarray:
