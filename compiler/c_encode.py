@@ -147,15 +147,28 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         qhi[q] = _mm512_loadu_si512((const void *)QSWAP_HI[q]);
     }
     const size_t total = m * NF;
+    /* rows s < inner have s * NF + FE_BASE_MAX + 128 <= total */
+    const size_t inner = total >= FE_BASE_MAX + 128 ? (total - FE_BASE_MAX - 128) / NF + 1 : 0;
     for (size_t s0 = 0; s0 < LDLGN_BLOCK; s0 += 64) {
         for (size_t s = s0; s < s0 + 64; s++) {
+            if (s < inner) { /* every chunk's 128 bytes lie inside the block: plain loads */
+                const in_t *row = x + s * NF;
+                for (int j = 0; j < LDLGN_FE_CHUNKS; j++) {
+                    __m512i v = _mm512_loadu_si512((const void *)(row + FE_BASE[j]));
+                    if (!FE_SEQ[j]) /* else the chunk reads 64 consecutive features: no gather */
+                        v = _mm512_permutex2var_epi8(v, _mm512_load_si512((const void *)FE_IDX[j]),
+                                                     _mm512_loadu_si512((const void *)(row + FE_BASE[j] + 64)));
+                    mk[j * 64 + s - s0] = _mm512_cmpgt_epu8_mask(v, _mm512_load_si512((const void *)FE_THR[j]));
+                }
+                continue;
+            }
             for (int j = 0; j < LDLGN_FE_CHUNKS; j++) {
                 __m512i lo, hi;
                 size_t at = s * NF + FE_BASE[j];
                 if (s >= m) { mk[j * 64 + s - s0] = 0; continue; }
                 load128(x + at, total - at, &lo, &hi);
-                __m512i v = _mm512_permutex2var_epi8(lo, _mm512_loadu_si512((const void *)FE_IDX[j]), hi);
-                mk[j * 64 + s - s0] = _mm512_cmpgt_epu8_mask(v, _mm512_loadu_si512((const void *)FE_THR[j]));
+                __m512i v = _mm512_permutex2var_epi8(lo, _mm512_load_si512((const void *)FE_IDX[j]), hi);
+                mk[j * 64 + s - s0] = _mm512_cmpgt_epu8_mask(v, _mm512_load_si512((const void *)FE_THR[j]));
             }
         }
         for (int j = 0; j < LDLGN_FE_CHUNKS; j++) {
@@ -259,6 +272,9 @@ def chunk_tables(in_feat, in_thr) -> str:
         c_array(f"uint32_t FE_BASE[{n}]", [feat[a] for a in starts]),
         c_array(f"uint32_t FE_START[{n}]", starts),
         c_array(f"uint32_t FE_COUNT[{n}]", [e - a for a, e in zip(starts, ends)]),
+        c_array(f"uint8_t FE_SEQ[{n}]", [int(e - a == 64 and feat[a:e] == list(range(feat[a], feat[a] + 64)))
+                                         for a, e in zip(starts, ends)]),
+        f"#define FE_BASE_MAX {max(feat[a] for a in starts)}u",
         f"static const uint8_t FE_IDX[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(idx)}}};",
         f"static const uint8_t FE_THR[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(thr_rows)}}};",
         "#endif"])

@@ -87,18 +87,24 @@ def test_random_netlists_bit_exact(cache, vector_bits, seed, input_bits, num_cla
 
 
 @pytest.mark.parametrize("n", [1, 63, 513, 1100])
-def test_encoder_wide_sparse_features(cache, n):
-    """Comparators spread over 700 features (chunks of the 512-bit encoder split where their
-    features span more than 128 bytes), several thresholds per feature, rows up to the array end."""
+@pytest.mark.parametrize("layout", ["sparse", "dense"])
+def test_encoder_feature_layouts(cache, layout, n):
+    """sparse: comparators spread over 700 features (the 512-bit encoder splits chunks whose
+    features span more than 128 bytes), several thresholds per feature; dense: one comparator per
+    feature (chunks of 64 consecutive features, no gather). Rows up to the end of the array."""
     rng = np.random.default_rng(11)
-    num_inputs = 300
-    feature = np.sort(np.concatenate([rng.integers(0, 700, num_inputs - 40), np.full(40, 699)]))
+    if layout == "sparse":
+        num_features, num_inputs = 700, 300
+        feature = np.sort(np.concatenate([rng.integers(0, 700, num_inputs - 40), np.full(40, 699)]))
+    else:
+        num_features = num_inputs = 231
+        feature = np.arange(num_inputs)
     threshold = rng.integers(0, 255, num_inputs)
     first = 2 + num_inputs
     fanin = np.stack([2 + np.arange(num_inputs), 2 + rng.permutation(num_inputs)], 1)
-    net = Netlist(feature, threshold, 700, 8, fanin, rng.integers(0, 16, num_inputs),
+    net = Netlist(feature, threshold, num_features, 8, fanin, rng.integers(0, 16, num_inputs),
                   first + rng.permutation(num_inputs), 3).validate()
-    model = build_c(net, "sparse", cache_dir=cache)
+    model = build_c(net, layout, cache_dir=cache)
     assert_same(model, net, random_inputs(rng, net, n))
 
 
