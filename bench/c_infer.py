@@ -98,6 +98,7 @@ def throughput(title, net, n, repeat, cache):
         m = min(n, 20000)
         row("Numba bit-parallel evaluator (1 thread)", m, *timed(lambda: predict_netlist(net, x[:m]), repeat), bound_cpu)
     print(f"  => end to end {c / 1e6:.2f} M samples/s, {c / bound_cpu:.0%} of the gate-evaluation bound")
+    return c, bound_cpu
 
 
 def build_time(title, net):
@@ -109,6 +110,7 @@ def build_time(title, net):
         units = len(list(model.library_path.parent.glob("bench_gates*.c")))
     print(f"  {title:<44s} {model.build_seconds:8.1f} s wall (emit + compile {units + 1} units with "
           f"{os.cpu_count()} jobs + link; compiler CPU {cc_cpu:.1f} s)")
+    return model.build_seconds
 
 
 def main():
@@ -127,19 +129,27 @@ def main():
         title = "random net (MNIST-small shape)"
     if net.input_bits > 8:
         raise SystemExit("this benchmark feeds uint8 inputs; the model needs input_bits <= 8")
+    summary = []
     with tempfile.TemporaryDirectory() as cache:
-        throughput(title, net, args.n, args.repeat, cache)
+        summary.append((title, *throughput(title, net, args.n, args.repeat, cache)))
         try:
             from ldlgn.compiler import optimize
         except ImportError:
             print("(ldlgn.compiler.optimize not available: optimized net skipped)")
         else:
             opt, _ = optimize(net)
-            throughput("same net optimized", opt, args.n, args.repeat, cache)
+            summary.append(("same net optimized", *throughput("same net optimized", opt, args.n, args.repeat, cache)))
     print("build times (fresh cache)")
-    build_time(f"{net.num_gates}-gate net", net)
+    builds = [(f"{net.num_gates}-gate net", build_time(f"{net.num_gates}-gate net", net))]
     if not args.quick:
-        build_time("512k-gate net (9216 inputs, 4 x 128k gates)", random_net(9216, [128_000] * 4, 10, seed=1))
+        big = "512k-gate net (9216 inputs, 4 x 128k gates)"
+        builds.append((big, build_time(big, random_net(9216, [128_000] * 4, 10, seed=1))))
+    print("summary (single thread, thread CPU time)")
+    for label, c, bound in summary:
+        print(f"  {label:<32s} end to end {c / 1e6:6.2f} M samples/s | gates alone {bound / 1e6:6.2f} M samples/s "
+              f"| ratio {c / bound:4.0%}")
+    for label, seconds in builds:
+        print(f"  build {label:<44s} {seconds:6.1f} s")
     print("reference (measured on this machine earlier, not in this run): difflogic CompiledLogicNet "
           "1.03 M samples/s; its single-function build 26.6 s (48k gates), > 26 min (512k gates)")
 
