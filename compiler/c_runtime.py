@@ -204,7 +204,11 @@ static void argmax(const uint32_t *sc, size_t m, int32_t *classes)
 }
 
 /* ---- count: bit-sliced per-sample popcount of a class's output words ---- */
+#if defined(__AVX512F__) && LDLGN_VECTOR_BITS > 64 /* two independent 3-input functions: one vpternlog each */
+#define CSA(h, l, a, b, c) do { lw_t a_ = (a), b_ = (b), c_ = (c); h = (a_ & b_) | ((a_ | b_) & c_); l = a_ ^ b_ ^ c_; } while (0)
+#else
 #define CSA(h, l, a, b, c) do { lw_t u_ = (a) ^ (b), c_ = (c); h = ((a) & (b)) | (u_ & c_); l = u_ ^ c_; } while (0)
+#endif
 
 static inline void add_at(lw_t *cnt, int level, lw_t c)
 {
