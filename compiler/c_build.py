@@ -26,8 +26,8 @@ GATE_FLAGS_OTHER = ("-O1",)
 
 
 def cache_root(cache_dir=None) -> Path:
-    """``cache_dir``, else ``$LDLGN_CACHE``, else ``~/.cache/ldlgn``."""
-    return Path(cache_dir or os.environ.get("LDLGN_CACHE") or Path.home() / ".cache" / "ldlgn")
+    """``cache_dir``, else ``$LDLGN_CACHE``, else ``~/.cache/ldlgn`` (as an absolute path)."""
+    return Path(cache_dir or os.environ.get("LDLGN_CACHE") or Path.home() / ".cache" / "ldlgn").resolve()
 
 
 def find_compiler(cc=None) -> str:

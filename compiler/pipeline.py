@@ -80,7 +80,7 @@ def _compile_c(net: Netlist, out: Path, name: str, log) -> dict:
     from .c_emit import emit_c
 
     src = emit_c(net, out / "c", name)
-    lib_dir = (out / "c" / "lib").resolve()
+    lib_dir = out / "c" / "lib"
     shutil.rmtree(lib_dir, ignore_errors=True)  # a fresh build, so the reported time is real
     t0 = time.perf_counter()
     model = build_c(net, name, cache_dir=lib_dir)

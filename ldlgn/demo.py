@@ -20,7 +20,7 @@ def c_throughput(build_dir, x, min_samples: int = 1_000_000) -> float:
     from .compiler.pipeline import load_build
 
     net, report = load_build(build_dir)
-    cmodel = build_c(net, report["name"], cache_dir=(Path(build_dir) / "c" / "lib").resolve())
+    cmodel = build_c(net, report["name"], cache_dir=Path(build_dir) / "c" / "lib")
     big = np.ascontiguousarray(np.tile(x.astype(cmodel.dtype), (-(-min_samples // len(x)), 1)))
     cmodel.predict(big[:4096])  # warm-up
     best = 0.0

@@ -91,7 +91,7 @@ def _verify_c(net, report, build: Path, ref, x, y) -> EngineResult:
 
     if "c_files" not in report:
         raise FileNotFoundError(f"{build} holds no C build: compile with `ldlgn compile MODEL --out {build} --c`")
-    cmodel = build_c(net, report["name"], cache_dir=(build / "c" / "lib").resolve())
+    cmodel = build_c(net, report["name"], cache_dir=build / "c" / "lib")
     xc = x.astype(cmodel.dtype, copy=False)
     return _compare("c", ref, *_timed(cmodel.predict, xc), y)
 
