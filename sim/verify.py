@@ -7,6 +7,7 @@ class scores and classes for every sample.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ from ldlgn.checkpoint import atomic_write
 
 ENGINES = ("torch", "numba", "c", "rtl", "rtl-pipelined")
 PIPELINE_EVERY = 4  #: pipeline interval of the extra pipelined variant when the build is combinational
+SAMPLES_PER_JOB = 500  #: fewer samples than this per simulator process do not repay its start-up
 
 
 @dataclass
@@ -96,6 +98,11 @@ def _verify_c(net, report, build: Path, ref, x, y) -> EngineResult:
     return _compare("c", ref, *_timed(cmodel.predict, xc), y)
 
 
+def simulator_jobs(samples: int) -> int:
+    """Parallel simulator processes: one per core once each gets ≥ SAMPLES_PER_JOB samples."""
+    return max(1, min(os.cpu_count() or 1, samples // SAMPLES_PER_JOB))
+
+
 def _verify_rtl(engine: str, net, build: Path, ref, x, y) -> EngineResult:
     """Simulate the build's design; the other variant (combinational / pipelined) is emitted on the fly."""
     from ldlgn.compiler.verilog import VerilogDesign, emit_verilog
@@ -109,7 +116,7 @@ def _verify_rtl(engine: str, net, build: Path, ref, x, y) -> EngineResult:
             every = PIPELINE_EVERY if engine == "rtl-pipelined" else None
             name = net.name if net.name.isidentifier() else "net"
             design = emit_verilog(net, Path(tmp) / "rtl", name, pipeline_every=every)
-        result = simulate(design, x, ref[0], ref[1], work_dir=Path(tmp) / "work")
+        result = simulate(design, x, ref[0], ref[1], work_dir=Path(tmp) / "work", jobs=simulator_jobs(len(x)))
     if result.errors:
         raise RuntimeError(f"{engine} simulation: " + "; ".join(result.errors))
     first = result.report().splitlines()[1].strip() if result.num_mismatches else ""
