@@ -94,7 +94,8 @@ def _verify_c(net, report, build: Path, ref, x, y) -> EngineResult:
     if "c_files" not in report:
         raise FileNotFoundError(f"{build} holds no C build: compile with `ldlgn compile MODEL --out {build} --c`")
     cmodel = build_c(net, report["name"], cache_dir=build / "c" / "lib")
-    xc = x.astype(cmodel.dtype, copy=False)
+    xc = np.ascontiguousarray(x.astype(cmodel.dtype, copy=False))
+    cmodel.predict(xc[:1])  # first call outside the timing
     return _compare("c", ref, *_timed(cmodel.predict, xc), y)
 
 
