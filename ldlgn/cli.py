@@ -98,13 +98,14 @@ def _add_verify(sub) -> None:
     p.add_argument("--root", default=None, help="folder of MNIST/CIFAR files")
     p.add_argument("--split", choices=("test", "val", "train"), default="test")
     p.add_argument("--samples", type=int, default=None, help="first N samples of the split (default: all)")
-    p.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset of " + ",".join(ENGINES))
+    p.add_argument("--engines", default=None, help="comma-separated subset of " + ",".join(ENGINES) +
+                   " (default: every engine the build folder has artifacts for)")
     p.set_defaults(func=_run_verify)
 
 
 def _run_verify(args) -> int:
     from .checkpoint import load
-    from .sim.verify import verify, write_verify_json
+    from .sim.verify import available_engines, verify, write_verify_json
 
     model = load(args.model)
     x, y, data = _split_of(model, args.data, args.root, args.split)
@@ -113,7 +114,8 @@ def _run_verify(args) -> int:
             raise ValueError(f"--samples must be ≥ 1, got {args.samples}")
         x, y = x[: args.samples], y[: args.samples]
     print(f"verifying {args.build} on {data} {args.split} split ({len(y)} samples)")
-    rows = verify(model, args.build, x, y, engines=tuple(e.strip() for e in args.engines.split(",")))
+    engines = tuple(e.strip() for e in args.engines.split(",")) if args.engines else available_engines(args.build)
+    rows = verify(model, args.build, x, y, engines=engines)
     path = write_verify_json(args.build, rows, {"model": str(args.model), "data": data, "split": args.split})
     ok = all(r.passed for r in rows)
     print(f"{'all engines agree' if ok else 'MISMATCH'}; wrote {path}")

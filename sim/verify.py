@@ -39,6 +39,15 @@ class EngineResult:
         return self.mismatches == 0 and self.samples > 0
 
 
+def available_engines(build_dir) -> tuple:
+    """The engines a build folder can run: torch and Numba always, C and RTL when emitted."""
+    from ldlgn.compiler.pipeline import read_report
+
+    report = read_report(build_dir)
+    engines = ["torch", "numba"] + (["c"] if "c_files" in report else [])
+    return tuple(engines + (["rtl", "rtl-pipelined"] if "verilog_top" in report else []))
+
+
 def _compare(engine, ref, got, seconds, y) -> EngineResult:
     scores, classes = got
     same = (scores == ref[0]).all(1) & (classes == ref[1])

@@ -112,3 +112,15 @@ def test_bad_input_is_named(run, tmp_path, capsys):
     (tmp_path / "corrupt" / "report.json").write_text("{not json")
     assert main(["report", str(tmp_path / "corrupt")]) == 2
     assert "corrupt" in capsys.readouterr().err
+
+
+def test_verify_defaults_to_the_engines_a_build_has(run, tmp_path, capsys):
+    from ldlgn.sim.verify import ENGINES, available_engines
+
+    model, build = run
+    assert available_engines(build) == ENGINES
+    assert main(["compile", str(model), "--out", str(tmp_path / "bare"), "--no-yosys"]) == 0
+    assert available_engines(tmp_path / "bare") == ("torch", "numba")
+    assert main(["verify", str(model), "--build", str(tmp_path / "bare"), "--samples", "30"]) == 0
+    data = json.loads((tmp_path / "bare" / "verify.json").read_text())
+    assert [e["engine"] for e in data["engines"]] == ["torch", "numba"] and data["passed"]
