@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ldlgn.checkpoint import atomic_write
+from ldlgn.fileio import check_output_dir, write_json
 
 from .analysis import summary
 from .netlist import Netlist
@@ -27,8 +27,7 @@ PYVERILOG_MAX_GATES = 20000  # pyverilog's parser is superlinear; beyond this th
 
 def write_report(build_dir, report: dict) -> Path:
     """Write ``report.json`` atomically."""
-    path = Path(build_dir) / REPORT
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2) + "\n"))
+    return write_json(Path(build_dir) / REPORT, report)
 
 
 def read_report(build_dir) -> dict:
@@ -55,7 +54,7 @@ def compile_model(model, out_dir, name: str = "net", c: bool = True, verilog: bo
                   pipeline_every: int | None = None, yosys: bool = True, passes: bool = True,
                   log=print) -> dict:
     """Compile ``model`` (a :class:`ldlgn.LogicNet`) into ``out_dir``; returns the report dict."""
-    out = Path(out_dir)
+    out = check_output_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     raw, net, pass_report = build_netlist(model, name, passes)
     save_netlist(net, out / "netlist.npz")

@@ -8,14 +8,13 @@ object ``{"format", "version", "num_features", "input_bits", "num_classes", "nam
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ldlgn.fileio import atomic_write
 from .netlist import Netlist
 
 FORMAT = "ldlgn-netlist"
@@ -44,16 +43,11 @@ def save_netlist(netlist: Netlist, path, compress: bool = True) -> Path:
             "num_gates": netlist.num_gates, "num_outputs": int(netlist.outputs.shape[0])}
     arrays = {name: getattr(netlist, name) for name in _ARRAYS}
     arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    def write(tmp):
+        with open(tmp, "wb") as f:  # a file object: numpy appends no ".npz" to the temporary name
             (np.savez_compressed if compress else np.savez)(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+
+    return atomic_write(path, write)
 
 
 class NetlistFileError(ValueError):

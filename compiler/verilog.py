@@ -22,14 +22,13 @@ clock, ``latency = bands + 2`` cycles. Gates that no output depends on are not e
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ldlgn.fileio import write_text
 from ldlgn import truth_tables as tt
 
 from . import verilog_arith as va
@@ -106,18 +105,6 @@ class VerilogDesign:
         if missing:
             raise FileNotFoundError(f"design files missing: {', '.join(missing)}")
         return design
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def check_name(name: str) -> str:
@@ -396,11 +383,11 @@ def emit_verilog(netlist: Netlist, out_dir, name: str = "net", pipeline_every: i
         if pattern.match(old.name) and old.name not in text:
             old.unlink()
     for fname, body in text.items():
-        write_atomic(out_dir / fname, body)
+        write_text(out_dir / fname, body)
     design = VerilogDesign(
         out_dir=out_dir, files=[out_dir / f for f in text], top=name, num_features=net.num_features,
         input_bits=B, num_classes=K, score_width=sw, class_width=cw, pipeline_every=pipeline_every,
         latency=latency, depth=depth, num_gates=len(gate_nodes), num_registers=n_regs,
         files_by_role=files)
-    write_atomic(out_dir / MANIFEST, design.to_json())
+    write_text(out_dir / MANIFEST, design.to_json())
     return design

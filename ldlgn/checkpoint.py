@@ -5,13 +5,12 @@ Content: ``{"format": "ldlgn-checkpoint", "version": 1, "config": {...}, "state_
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import torch
 
+from .fileio import atomic_write
 from .model import LogicNet
 
 FORMAT = "ldlgn-checkpoint"
@@ -20,22 +19,6 @@ VERSION = 1
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated, corrupt or not an ldlgn checkpoint."""
-
-
-def atomic_write(path, write) -> Path:
-    """Call ``write(tmp_path)`` and move the result onto ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def save(model: LogicNet, path, meta: dict | None = None, train_state: dict | None = None) -> Path:

@@ -5,13 +5,12 @@ the RTL (combinational and pipelined) on the whole test split → summary.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from .fileio import write_json
 
 
 def c_throughput(build_dir, x, min_samples: int = 1_000_000) -> float:
@@ -69,7 +68,7 @@ def run_demo(out="runs/demo", steps: int = 2000, width: int = 2000, depth: int =
         "artifacts": {"model": str(out / "model.pt"), "build": str(build), "plots": [str(p) for p in plots]},
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    atomic_write(out / "summary.json", lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2) + "\n"))
+    write_json(out / "summary.json", summary)
     log("[5/5] summary")
     for line in _summary_lines(summary, report, rows):
         log("      " + line)

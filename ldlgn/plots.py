@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import truth_tables as tt
-from .checkpoint import atomic_write
+from .fileio import atomic_write
 
 HISTORY_KEYS = ("step", "loss", "val_acc_relaxed", "val_acc_discrete")
 CURVES_PNG = "training_curves.png"

@@ -19,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import checkpoint
-from .checkpoint import atomic_write
+from .fileio import check_output_dir, write_json
 from .model import LogicNet
 
 
@@ -83,16 +83,12 @@ def accuracy(model: LogicNet, x, y, discrete: bool) -> float:
     return float((pred == np.asarray(y)).mean())
 
 
-def _dump_json(path: Path, obj) -> None:
-    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
-
-
 def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, dataset=None) -> dict:
     """Train, keep the best checkpoint, write metrics; returns the metrics dict."""
     from .datasets import load_dataset
 
     cfg.check()
-    out = Path(out_dir)
+    out = check_output_dir(out_dir)
     ds = dataset if dataset is not None else load_dataset(cfg.data, cfg.root, seed=cfg.seed)
     model = build_model(cfg, ds)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -131,7 +127,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
         "test_acc_relaxed": accuracy(best, ds.x_test, ds.y_test, discrete=False),
         "test_samples": int(len(ds.y_test)), "config": asdict(cfg), "history": state["history"],
     }
-    _dump_json(out / "metrics.json", metrics)
+    write_json(out / "metrics.json", metrics)
     return metrics
 
 

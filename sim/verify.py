@@ -6,7 +6,6 @@ class scores and classes for every sample.
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ldlgn.checkpoint import atomic_write
+from ldlgn.fileio import write_json
 
 ENGINES = ("torch", "numba", "c", "rtl", "rtl-pipelined")
 PIPELINE_EVERY = 4  #: pipeline interval of the extra pipelined variant when the build is combinational
@@ -138,5 +137,4 @@ def _verify_rtl(engine: str, net, build: Path, ref, x, y) -> EngineResult:
 def write_verify_json(build_dir, rows: list[EngineResult], meta: dict) -> Path:
     """``verify.json``: the table plus what was verified."""
     data = dict(meta, passed=all(r.passed for r in rows), engines=[asdict(r) for r in rows])
-    path = Path(build_dir) / "verify.json"
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+    return write_json(Path(build_dir) / "verify.json", data)

@@ -118,3 +118,21 @@ def test_bad_inputs_are_named():
         net.predict(np.zeros((3, 6), np.uint8), engine="fpga")
     with pytest.raises(ValueError, match="unknown encoding"):
         net.encoder.fit(np.zeros((3, 6), np.uint8), "log")
+
+
+def test_unsafe_output_folders_are_refused(tmp_path):
+    from pathlib import Path
+
+    from ldlgn.fileio import check_output_dir, write_json
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="not a folder"):
+        check_output_dir(tmp_path / "file")
+    with pytest.raises(ValueError, match="refusing"):
+        check_output_dir("/")
+    with pytest.raises(ValueError, match="refusing"):
+        check_output_dir(Path.home())
+    assert check_output_dir(tmp_path / "new") == tmp_path / "new"
+    write_json(tmp_path / "a" / "b.json", {"k": 1})
+    assert (tmp_path / "a" / "b.json").read_text() == '{\n  "k": 1\n}\n'
+    assert not list((tmp_path / "a").glob(".*tmp"))

@@ -1,7 +1,6 @@
 """Trainer and the ``ldlgn train`` command on digits (small and fast)."""
 import json
 
-import numpy as np
 import pytest
 import torch
 
