@@ -46,6 +46,7 @@ def _add_train(sub) -> None:
     p.add_argument("--backend", choices=BACKENDS, default=d.backend, help="relaxed-gate kernels on CPU")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-plots", action="store_true", help="skip the training-curve and gate-type PNGs")
     p.set_defaults(func=_run_train)
 
 
@@ -56,6 +57,10 @@ def _run_train(args) -> int:
     m = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
     print(json.dumps({k: m[k] for k in ("dataset", "steps", "gates", "seconds", "test_acc_discrete",
                                          "test_acc_relaxed")}, indent=2))
+    if not args.no_plots:
+        from .plots import write_run_plots
+
+        print("plots: " + ", ".join(str(p) for p in write_run_plots(args.out)))
     return 0
 
 

@@ -44,8 +44,10 @@ def test_cli_train(tmp_path, capsys):
     rc = main(["train", "--data", "digits", "--width", "100", "--depth", "2", "--steps", "20",
                "--param", "op", "--seed", "3", "--out", str(out), "--no-progress", "--backend", "torch"])
     assert rc == 0
-    printed = json.loads(capsys.readouterr().out)
+    out_text = capsys.readouterr().out
+    printed = json.loads(out_text[: out_text.rindex("}") + 1])
     assert printed["steps"] == 20
+    assert (out / "training_curves.png").is_file() and (out / "gate_distribution.png").is_file()
     assert (out / "model.pt").is_file() and (out / "metrics.json").is_file()
     assert checkpoint.load(out / "model.pt").config["parametrization"] == "op"
 
