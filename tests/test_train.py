@@ -71,3 +71,13 @@ def test_seeded_runs_are_reproducible(tmp_path):
     sa = checkpoint.load(tmp_path / "a" / "model.pt").state_dict()
     sb = checkpoint.load(tmp_path / "b" / "model.pt").state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_cli_loads_without_the_simulation_stack():
+    """`ldlgn train` works where cocotb is absent (e.g. a GPU training box): the parser imports no simulator."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ldlgn.cli; ldlgn.cli.build_parser(); "
+            "assert 'cocotb' not in sys.modules and 'ldlgn.sim.runner' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
