@@ -173,3 +173,21 @@ def test_threading_layer_default_respects_environment(env, expected):
     code = "import numba, ldlgn.numba_kernels; print(numba.config.THREADING_LAYER)"
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_second_process_loads_kernels_from_the_cache():
+    """cache=True: a fresh process finds the compiled kernels on disk instead of recompiling them."""
+    import subprocess
+    import sys
+
+    code = """
+import torch
+from ldlgn.numba_kernels import relaxed_gates_numba, _forward
+x = torch.rand(8, 6); a = torch.tensor([0, 1, 2]); b = torch.tensor([3, 4, 5]); c = torch.rand(3, 4)
+relaxed_gates_numba(x, a, b, c)
+print(sum(_forward.stats.cache_hits.values()), sum(_forward.stats.cache_misses.values()))
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)  # fills the cache if empty
+    out = subprocess.run([sys.executable, "-c", code], check=True, timeout=300, capture_output=True, text=True)
+    hits, misses = map(int, out.stdout.split())
+    assert hits >= 1 and misses == 0
