@@ -72,21 +72,16 @@ class LogicNet(nn.Module):
     def predict(self, x, engine: str = "auto", batch_size: int = 4096):
         """Discrete ``(scores int32 (n, k), classes int64 (n,))`` as numpy arrays.
 
-        ``engine="torch"`` runs this module in eval mode; ``"numba"`` runs the bit-parallel
-        evaluator on the lowered netlist (CPU); ``"auto"`` takes Numba when it is available.
+        ``engine="torch"`` runs this module in eval mode; ``"numba"`` (and ``"auto"``) runs the
+        bit-parallel evaluator on the lowered netlist, on the CPU.
         """
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
         if engine != "torch":
-            try:
-                from .bitsim import predict_netlist
-            except ImportError:
-                if engine == "numba":
-                    raise
-            else:
-                from .compiler import Netlist
+            from .bitsim import predict_netlist
+            from .compiler import Netlist
 
-                return predict_netlist(Netlist.from_discrete(self.discrete()), np.asarray(x))
+            return predict_netlist(Netlist.from_discrete(self.discrete()), np.asarray(x))
         was_training = self.training
         self.eval()
         try:
