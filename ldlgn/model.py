@@ -85,13 +85,13 @@ class LogicNet(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            parts = [self.group_sum.counts(self.logic(torch.as_tensor(x[i:i + batch_size])))
-                     for i in range(0, max(len(x), 1), batch_size)] if len(x) else []
+            counts = [self.group_sum.counts(self.logic(torch.as_tensor(x[i:i + batch_size])))
+                      for i in range(0, len(x), batch_size)]
         finally:
             self.train(was_training)
-        scores = torch.cat(parts).round().to(torch.int32).cpu().numpy() if parts else \
-            np.zeros((0, self.num_classes), np.int32)
-        return scores, scores.argmax(1) if len(scores) else np.zeros(0, np.int64)
+        counts = torch.cat(counts) if counts else torch.zeros(0, self.num_classes)
+        scores = counts.round().to(torch.int32).cpu().numpy()
+        return scores, scores.argmax(1)
 
     def discrete(self) -> DiscreteNet:
         """The discretized network: encoder thresholds, gate layers, class grouping."""
