@@ -54,6 +54,13 @@ def compile_model(model, out_dir, name: str = "net", c: bool = True, verilog: bo
                   pipeline_every: int | None = None, yosys: bool = True, passes: bool = True,
                   log=print) -> dict:
     """Compile ``model`` (a :class:`ldlgn.LogicNet`) into ``out_dir``; returns the report dict."""
+    from .c_emit import check_name as check_c_name
+    from .verilog import check_name as check_verilog_name
+
+    check_c_name(name)
+    check_verilog_name(name)
+    if pipeline_every is not None and not verilog:
+        raise ValueError("pipeline registers need Verilog output: add --verilog")
     out = check_output_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     raw, net, pass_report = build_netlist(model, name, passes)

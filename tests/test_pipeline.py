@@ -123,3 +123,12 @@ def test_verify_defaults_to_the_engines_a_build_has(run, tmp_path, capsys):
     assert main(["verify", str(model), "--build", str(tmp_path / "bare"), "--samples", "30"]) == 0
     data = json.loads((tmp_path / "bare" / "verify.json").read_text())
     assert [e["engine"] for e in data["engines"]] == ["torch", "numba"] and data["passed"]
+
+
+def test_compile_option_errors(run, tmp_path, capsys):
+    model, _ = run
+    assert main(["compile", str(model), "--out", str(tmp_path / "p"), "--c", "--pipeline", "2"]) == 2
+    assert "add --verilog" in capsys.readouterr().err
+    assert main(["compile", str(model), "--out", str(tmp_path / "k"), "--name", "module"]) == 2
+    assert "Verilog identifier" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists() and not (tmp_path / "k").exists()
