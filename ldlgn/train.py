@@ -2,7 +2,8 @@
 exact resume.
 
 ``out_dir/model.pt`` holds the best model by discretized validation accuracy, ``out_dir/last.pt`` the
-full training state (model, optimizer, step, batch-sampler RNG, history) written at every evaluation,
+full training state (model, optimizer, step, batch-sampler RNG, history) written at every evaluation
+and when the run is interrupted (Ctrl-C takes effect at the end of the current step),
 and ``out_dir/metrics.json`` the final figures. Batches are drawn from a seeded generator whose
 state is checkpointed, so an interrupted run resumed with ``resume=True`` ends bit-identical to an
 uninterrupted one.
@@ -10,6 +11,8 @@ uninterrupted one.
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -103,20 +106,28 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     bar = tqdm(total=cfg.steps, initial=state["step"], disable=not progress, desc="train", unit="step")
     start, loss = time.perf_counter() - state["seconds"], float("nan")
     model.train()
-    while state["step"] < cfg.steps:
-        idx = torch.randint(len(x_train), (cfg.batch_size,), generator=gen).to(cfg.device)
-        opt.zero_grad(set_to_none=True)
-        batch_loss = loss_fn(model(x_train[idx]), y_train[idx])
-        batch_loss.backward()
-        opt.step()
-        state["step"] += 1
-        loss = batch_loss.item()
-        bar.update(1)
-        if state["step"] % eval_every == 0 or state["step"] == cfg.steps:
-            state["seconds"] = time.perf_counter() - start
-            _evaluate(model, ds, state, loss, cfg, out, opt, gen)
-            bar.set_postfix(loss=f"{loss:.3f}", val=f"{state['history'][-1]['val_acc_discrete']:.3f}")
-    bar.close()
+    stop = _InterruptAtStepEnd()
+    try:
+        while state["step"] < cfg.steps:
+            idx = torch.randint(len(x_train), (cfg.batch_size,), generator=gen).to(cfg.device)
+            opt.zero_grad(set_to_none=True)
+            batch_loss = loss_fn(model(x_train[idx]), y_train[idx])
+            batch_loss.backward()
+            opt.step()
+            state["step"] += 1
+            loss = batch_loss.item()
+            bar.update(1)
+            if state["step"] % eval_every == 0 or state["step"] == cfg.steps:
+                state["seconds"] = time.perf_counter() - start
+                _evaluate(model, ds, state, loss, cfg, out, opt, gen)
+                bar.set_postfix(loss=f"{loss:.3f}", val=f"{state['history'][-1]['val_acc_discrete']:.3f}")
+            if stop.requested:  # Ctrl-C: keep every finished step, `resume` continues from here
+                state["seconds"] = time.perf_counter() - start
+                _save_last(model, state, cfg, out, opt, gen)
+                raise KeyboardInterrupt
+    finally:
+        stop.release()
+        bar.close()
     state["seconds"] = time.perf_counter() - start
     best = checkpoint.load(out / "model.pt", device=cfg.device)
     metrics = {
@@ -131,6 +142,24 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     return metrics
 
 
+class _InterruptAtStepEnd:
+    """Defer Ctrl-C (SIGINT) to the end of the current training step, so the saved state is whole."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def release(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 def _evaluate(model, ds, state, loss, cfg, out, opt, gen) -> None:
     """Record validation accuracies; save the best model and the resumable training state."""
     x_val, y_val = (ds.x_val, ds.y_val) if len(ds.y_val) else (ds.x_train, ds.y_train)
@@ -138,13 +167,21 @@ def _evaluate(model, ds, state, loss, cfg, out, opt, gen) -> None:
     val_r = accuracy(model, x_val, y_val, discrete=False)
     state["history"].append({"step": state["step"], "loss": loss, "val_acc_relaxed": val_r,
                              "val_acc_discrete": val_d, "seconds": round(state["seconds"], 3)})
-    meta = {"train_config": asdict(cfg), "step": state["step"], "val_acc_discrete": val_d}
     if val_d > state["best_val"]:
         state["best_val"], state["best_step"] = val_d, state["step"]
-        checkpoint.save(model, out / "model.pt", meta=meta)
+        checkpoint.save(model, out / "model.pt", meta=_meta(cfg, state["step"], val_d))
+    _save_last(model, state, cfg, out, opt, gen)
+
+
+def _meta(cfg: TrainConfig, step: int, val_acc_discrete=None) -> dict:
+    return {"train_config": asdict(cfg), "step": step, "val_acc_discrete": val_acc_discrete}
+
+
+def _save_last(model, state, cfg, out, opt, gen) -> None:
+    """``last.pt``: everything ``resume`` needs to continue exactly where the run stands."""
     train_state = {"optimizer": opt.state_dict(), "generator": gen.get_state(),
                    "state": json.dumps(state), "train_config": json.dumps(asdict(cfg))}
-    checkpoint.save(model, out / "last.pt", meta=meta, train_state=train_state)
+    checkpoint.save(model, out / "last.pt", meta=_meta(cfg, state["step"]), train_state=train_state)
 
 
 def _restore(path: Path, cfg: TrainConfig, model, opt, gen) -> dict:

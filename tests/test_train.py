@@ -81,3 +81,33 @@ def test_cli_loads_without_the_simulation_stack():
     code = ("import sys, ldlgn.cli; ldlgn.cli.build_parser(); "
             "assert 'cocotb' not in sys.modules and 'ldlgn.sim.runner' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch):
+    """Ctrl-C between evaluations keeps every finished step; resume ends where an uninterrupted run does."""
+    import os
+    import signal
+
+    import ldlgn.train as T
+
+    full = train(TrainConfig(**SMALL), tmp_path / "full", progress=False)
+    calls = {"n": 0}
+    real_step = torch.optim.Adam.step
+
+    def ctrl_c_during_step_25(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 25:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives in the middle of the optimizer step
+        return real_step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", ctrl_c_during_step_25)
+    with pytest.raises(KeyboardInterrupt):
+        T.train(TrainConfig(**SMALL), tmp_path / "cut", progress=False)
+    monkeypatch.setattr(torch.optim.Adam, "step", real_step)
+    saved = json.loads(torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["train_state"]["state"])
+    assert saved["step"] == 25  # the step finished, and is kept although the last evaluation was at 20
+    resumed = train(TrainConfig(**SMALL), tmp_path / "cut", resume=True, progress=False)
+    a = torch.load(tmp_path / "full" / "last.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert resumed["test_acc_discrete"] == full["test_acc_discrete"]
