@@ -201,7 +201,8 @@ def main(argv=None) -> int:
         print(f"ldlgn {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"ldlgn {args.command}: interrupted", file=sys.stderr)
+        hint = " (the finished steps are saved in last.pt: continue with --resume)" if args.command == "train" else ""
+        print(f"ldlgn {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
 
 
