@@ -40,7 +40,9 @@ demo: install
 
 bench: install
 	$(PY) bench/train_cpu.py
+	$(PY) bench/netlist_passes.py
 	$(PY) bench/c_infer.py
+	$(PY) bench/rtl_sim.py
 
 clean:
 	rm -rf build runs .pytest_cache
