@@ -6,6 +6,12 @@ os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
+
+# CI runs the same examples every time (a failure there is reproducible); local runs explore.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
