@@ -86,7 +86,7 @@ def _compile_c(net: Netlist, out: Path, name: str, log) -> dict:
     from .c_emit import emit_c
 
     src = emit_c(net, out / "c", name)
-    lib_dir = out / "c" / "lib"
+    lib_dir = c_library_dir(out)
     shutil.rmtree(lib_dir, ignore_errors=True)  # a fresh build, so the reported time is real
     t0 = time.perf_counter()
     model = build_c(net, name, cache_dir=lib_dir)
@@ -114,6 +114,21 @@ def _emit_verilog(net: Netlist, out: Path, name: str, pipeline_every, yosys: boo
         info["yosys"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in y.items()}
         log(f"Yosys: {y['cells']} cells, {y['luts']} LUT-6, LUT depth {y['lut_depth']}")
     return info
+
+
+def c_library_dir(build_dir) -> Path:
+    """Where a build folder keeps its compiled C library (the build cache of ``build_c``)."""
+    return Path(build_dir) / "c" / "lib"
+
+
+def load_c_model(build_dir, net: Netlist, report: dict):
+    """The build's C library, loaded (rebuilt only if it is missing)."""
+    from .c_build import build_c
+
+    if "c_files" not in report:
+        raise FileNotFoundError(f"{build_dir} holds no C build: compile with "
+                                f"`ldlgn compile MODEL --out {build_dir} --c`")
+    return build_c(net, report["name"], cache_dir=c_library_dir(build_dir))
 
 
 def load_build(build_dir) -> tuple[Netlist, dict]:

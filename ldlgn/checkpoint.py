@@ -58,9 +58,9 @@ def read(path) -> dict:
     return payload
 
 
-def load(path, device=None, payload: dict | None = None) -> LogicNet:
+def load(path, device=None) -> LogicNet:
     """Rebuild the model stored in ``path``; its outputs equal the saved model's exactly."""
-    payload = payload or read(path)
+    payload = read(path)
     try:
         model = LogicNet(**payload["config"])
         model.load_state_dict(payload["state_dict"], strict=True)

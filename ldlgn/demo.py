@@ -15,11 +15,9 @@ from .fileio import write_json
 
 def c_throughput(build_dir, x, min_samples: int = 1_000_000) -> float:
     """Single-thread samples/s of the build's C library, raw inputs → classes."""
-    from .compiler.c_build import build_c
-    from .compiler.pipeline import load_build
+    from .compiler.pipeline import load_build, load_c_model
 
-    net, report = load_build(build_dir)
-    cmodel = build_c(net, report["name"], cache_dir=Path(build_dir) / "c" / "lib")
+    cmodel = load_c_model(build_dir, *load_build(build_dir))
     big = np.ascontiguousarray(np.tile(x.astype(cmodel.dtype), (-(-min_samples // len(x)), 1)))
     cmodel.predict(big[:4096])  # warm-up
     best = 0.0

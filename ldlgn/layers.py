@@ -6,7 +6,7 @@ from torch import nn
 
 from . import parametrization as P
 from .discrete import DiscreteLayer
-from .functional import BACKENDS, relaxed_gates
+from .functional import BACKENDS, relaxed_gates, resolve_backend
 
 CONNECTIONS = ("random", "unique")
 
@@ -129,9 +129,7 @@ class LogicLayer(nn.Module):
         if self.grad_factor != 1.0 and self.training:
             x = _GradFactor.apply(x, self.grad_factor)
         c = self.coefficients().to(x.dtype)
-        rev = None
-        if x.device.type == "cpu" and x.dtype == torch.float32 and self.backend != "torch":
-            rev = self.reverse_index()
+        rev = self.reverse_index() if resolve_backend(self.backend, x) == "numba" else None
         return relaxed_gates(x, self.a, self.b, c, self.backend, rev)
 
     def discrete(self) -> DiscreteLayer:

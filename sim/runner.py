@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ldlgn.compiler.lint import require_tool
+from ldlgn.encoder import check_integer_inputs
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.verilog import VerilogDesign, check_name, emit_verilog
 
@@ -89,13 +90,9 @@ def _check_expected(design: VerilogDesign, n: int, scores, classes):
 
 def _check_x(design: VerilogDesign, x) -> np.ndarray:
     x = np.asarray(x)
-    if x.ndim != 2 or x.shape[1] != design.num_features or x.shape[0] == 0:
-        raise ValueError(f"x must have shape (n>0, {design.num_features}), got {x.shape}")
-    if not np.issubdtype(x.dtype, np.integer):
-        raise TypeError(f"x must hold integers, got dtype {x.dtype}")
-    hi = (1 << design.input_bits) - 1
-    if x.min() < 0 or x.max() > hi:
-        raise ValueError(f"x values must be in 0..{hi}, got {x.min()}..{x.max()}")
+    check_integer_inputs(x, design.num_features, design.input_bits)
+    if x.shape[0] == 0:
+        raise ValueError("x must hold at least one sample (shape (n>0, features))")
     return x.astype(np.int64)
 
 

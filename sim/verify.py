@@ -7,7 +7,6 @@ class scores and classes for every sample.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +16,6 @@ import numpy as np
 from ldlgn.fileio import write_json
 
 ENGINES = ("torch", "numba", "c", "rtl", "rtl-pipelined")
-PIPELINE_EVERY = 4  #: pipeline interval of the extra pipelined variant when the build is combinational
 SAMPLES_PER_JOB = 500  #: fewer samples than this per simulator process do not repay its start-up
 
 
@@ -97,11 +95,9 @@ def verify(model, build_dir, x, y=None, engines=ENGINES, log=print) -> list[Engi
 
 
 def _verify_c(net, report, build: Path, ref, x, y) -> EngineResult:
-    from ldlgn.compiler.c_build import build_c
+    from ldlgn.compiler.pipeline import load_c_model
 
-    if "c_files" not in report:
-        raise FileNotFoundError(f"{build} holds no C build: compile with `ldlgn compile MODEL --out {build} --c`")
-    cmodel = build_c(net, report["name"], cache_dir=build / "c" / "lib")
+    cmodel = load_c_model(build, net, report)
     xc = np.ascontiguousarray(x.astype(cmodel.dtype, copy=False))
     cmodel.predict(xc[:1])  # first call outside the timing
     return _compare("c", ref, *_timed(cmodel.predict, xc), y)
@@ -114,18 +110,15 @@ def simulator_jobs(samples: int) -> int:
 
 def _verify_rtl(engine: str, net, build: Path, ref, x, y) -> EngineResult:
     """Simulate the build's design; the other variant (combinational / pipelined) is emitted on the fly."""
-    from ldlgn.compiler.verilog import VerilogDesign, emit_verilog
+    from ldlgn.compiler.verilog import VerilogDesign
     from ldlgn.sim.runner import simulate
 
     if not (build / "verilog").is_dir():
         raise FileNotFoundError(f"{build} holds no Verilog: compile with `ldlgn compile MODEL --out {build} --verilog`")
     design = VerilogDesign.load(build / "verilog")
-    with tempfile.TemporaryDirectory(prefix="ldlgn_verify_") as tmp:
-        if design.pipelined != (engine == "rtl-pipelined"):
-            every = PIPELINE_EVERY if engine == "rtl-pipelined" else None
-            name = net.name if net.name.isidentifier() else "net"
-            design = emit_verilog(net, Path(tmp) / "rtl", name, pipeline_every=every)
-        result = simulate(design, x, ref[0], ref[1], work_dir=Path(tmp) / "work", jobs=simulator_jobs(len(x)))
+    pipelined = engine == "rtl-pipelined"
+    target = design if design.pipelined == pipelined else net  # a netlist is emitted by simulate itself
+    result = simulate(target, x, ref[0], ref[1], pipelined=pipelined, jobs=simulator_jobs(len(x)))
     if result.errors:
         raise RuntimeError(f"{engine} simulation: " + "; ".join(result.errors))
     first = result.report().splitlines()[1].strip() if result.num_mismatches else ""
