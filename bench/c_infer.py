@@ -30,7 +30,7 @@ import numpy as np
 
 from ldlgn.compiler import Netlist
 from ldlgn.compiler.c_build import build_c
-from ldlgn.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 
 def random_net(features, widths, classes, seed=0) -> Netlist:
@@ -89,7 +89,7 @@ def throughput(title, net, n, repeat, cache):
     row("C end to end (uint64 words)", n, *timed(lambda: scalar.predict(x), repeat), bound_cpu)
     try:
         import numba
-        from ldlgn.bitsim import predict_netlist
+        from ldlgn.compiler.bitsim import predict_netlist
     except ImportError:
         print("  (ldlgn.bitsim not available: Numba baseline skipped)")
     else:

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ldlgn.compiler import Netlist, optimize, to_networkx
-from ldlgn.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 SHAPES = {"48k (400 -> 6 x 8000)": (400, [8000] * 6), "512k (9216 -> 4 x 128k)": (9216, [128_000] * 4)}
 

@@ -86,7 +86,7 @@ def time_steps(steps: dict, repeats: int, warmup: int) -> dict:
 
 def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 0):
     from ldlgn.compiler import Netlist
-    from ldlgn.discrete import DiscreteLayer, DiscreteNet
+    from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
     rng = np.random.default_rng(seed)
     thresholds = np.sort(rng.integers(0, 255, (n_features, 1)), axis=1)
@@ -99,7 +99,7 @@ def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 
 
 
 def bench_eval(n_features, width, depth, k, n_fast, n_ref):
-    from ldlgn.bitsim import predict_netlist
+    from ldlgn.compiler.bitsim import predict_netlist
 
     net = random_netlist(n_features, width, depth, k)
     rng = np.random.default_rng(1)

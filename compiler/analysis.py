@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ldlgn import truth_tables as tt
+from . import truth_tables as tt
 
 from .netlist import CONST0, CONST1, FIRST_INPUT, Netlist
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ldlgn.fileio import write_text
-from ldlgn import truth_tables as tt
+from .fileio import write_text
+from . import truth_tables as tt
 
 from . import c_encode, c_runtime
 from .netlist import CONST0, CONST1, FIRST_INPUT, Netlist

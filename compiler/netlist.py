@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ldlgn import truth_tables as tt
-from ldlgn.discrete import DiscreteNet
-from ldlgn.encoder import check_integer_inputs
+from . import truth_tables as tt
+from .discrete import DiscreteNet
+from .encoding import check_integer_inputs
 
 CONST0, CONST1 = 0, 1
 FIRST_INPUT = 2

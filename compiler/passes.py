@@ -20,7 +20,7 @@ import time
 import numpy as np
 from numba import njit
 
-from ldlgn import truth_tables as tt
+from . import truth_tables as tt
 
 from .netlist import Netlist
 

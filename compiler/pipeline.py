@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ldlgn.fileio import check_output_dir, write_json
+from .fileio import check_output_dir, write_json
 
 from .analysis import summary
 from .netlist import Netlist

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ldlgn.fileio import atomic_write
+from .fileio import atomic_write
 from .netlist import Netlist
 
 FORMAT = "ldlgn-netlist"

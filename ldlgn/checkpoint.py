@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .fileio import atomic_write
+from .compiler.fileio import atomic_write
 from .model import LogicNet
 
 FORMAT = "ldlgn-checkpoint"

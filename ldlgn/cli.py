@@ -10,11 +10,7 @@ from . import __version__
 
 
 def _add_train(sub) -> None:
-    from .encoder import ENCODINGS
-    from .functional import BACKENDS
-    from .layers import CONNECTIONS
-    from .parametrization import IWP_ESTIMATORS, PARAMETRIZATIONS
-    from .train import TrainConfig
+    from .config import BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, PARAMETRIZATIONS, TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train a logic gate network",
@@ -51,7 +47,8 @@ def _add_train(sub) -> None:
 
 
 def _run_train(args) -> int:
-    from .train import TrainConfig, train
+    from .config import TrainConfig
+    from .train import train
 
     cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
     m = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)

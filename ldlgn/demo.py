@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fileio import write_json
+from .compiler.fileio import write_json
 
 
 def c_throughput(build_dir, x, min_samples: int = 1_000_000) -> float:

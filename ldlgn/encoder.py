@@ -1,45 +1,29 @@
-"""Thermometer encoder on the integer input domain (DESIGN.md §4).
-
-Feature ``f`` with integer thresholds ``t[f, 0..T-1]`` becomes ``T`` bits ``x[f] > t[f, j]``, laid out
-feature-major (bit ``f*T + j``). Thresholds are integers stored in the model, so torch, Numba, C and
-Verilog encode identically.
-"""
+"""The thermometer encoder as a torch module; its specification is :mod:`ldlgn.compiler.encoding`
+(docs/encoder.md)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 from torch import nn
 
-ENCODINGS = ("uniform", "quantile")
+from .compiler import encoding
+from .compiler.encoding import ENCODINGS, quantile_thresholds, uniform_thresholds
 
-
-def uniform_thresholds(x_max: np.ndarray, num_thresholds: int) -> np.ndarray:
-    """Evenly spaced integer thresholds over ``0..x_max[f]`` for each feature: ``(F, T)``."""
-    x_max = np.asarray(x_max, dtype=np.int64)
-    j = np.arange(1, num_thresholds + 1)
-    return (j[None, :] * (x_max[:, None] + 1)) // (num_thresholds + 1) - 1
-
-
-def quantile_thresholds(x: np.ndarray, num_thresholds: int) -> np.ndarray:
-    """Per-feature quantiles ``j/(T+1)`` of the training data, floored to integers: ``(F, T)``."""
-    q = np.arange(1, num_thresholds + 1) / (num_thresholds + 1)
-    return np.floor(np.quantile(np.asarray(x, dtype=np.float64), q, axis=0)).T.astype(np.int64)
+__all__ = ["ENCODINGS", "ThermometerEncoder", "check_integer_inputs", "quantile_thresholds", "uniform_thresholds"]
 
 
 def check_integer_inputs(x, num_features: int, input_bits: int) -> None:
-    """Raise a clear error unless ``x`` is ``(n, num_features)`` integers in ``0..2**input_bits-1``."""
+    """:func:`ldlgn.compiler.encoding.check_integer_inputs` for numpy arrays and torch tensors."""
+    if not isinstance(x, torch.Tensor):
+        return encoding.check_integer_inputs(np.asarray(x), num_features, input_bits)
     shape = tuple(x.shape)
     if len(shape) != 2 or shape[1] != num_features:
         raise ValueError(f"inputs must have shape (n, {num_features}), got {shape}")
-    is_int = (not x.dtype.is_floating_point and x.dtype != torch.bool) if isinstance(x, torch.Tensor) \
-        else np.issubdtype(np.asarray(x).dtype, np.integer)
-    if not is_int:
+    if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
         raise TypeError(f"inputs must be integers (the encoder works on the integer domain), got dtype {x.dtype}")
     if shape[0]:
-        lo, hi = int(x.min()), int(x.max())
-        top = (1 << input_bits) - 1
-        if lo < 0 or hi > top:
-            raise ValueError(f"input values must be in 0..{top} ({input_bits}-bit unsigned), got {lo}..{hi}")
+        wide = x.to(torch.int64)  # torch has no min/max for every unsigned type (e.g. uint16)
+        encoding.check_value_range(int(wide.min()), int(wide.max()), input_bits)
 
 
 class ThermometerEncoder(nn.Module):
@@ -49,8 +33,7 @@ class ThermometerEncoder(nn.Module):
         super().__init__()
         if num_features < 1 or num_thresholds < 1:
             raise ValueError(f"encoder needs ≥ 1 feature and threshold, got {num_features}, {num_thresholds}")
-        if not 1 <= input_bits <= 16:
-            raise ValueError(f"input_bits must be in 1..16, got {input_bits}")
+        encoding.check_input_bits(input_bits)
         self.num_features, self.num_thresholds, self.input_bits = num_features, num_thresholds, input_bits
         top = (1 << input_bits) - 1
         self.register_buffer("thresholds", torch.as_tensor(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import torch
 
-BACKENDS = ("auto", "numba", "torch")
+from .config import BACKENDS  # noqa: F401 (re-exported)
+
 
 
 def relaxed_gates_torch(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

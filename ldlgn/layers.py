@@ -5,10 +5,10 @@ import torch
 from torch import nn
 
 from . import parametrization as P
-from .discrete import DiscreteLayer
+from .compiler.discrete import DiscreteLayer
 from .functional import BACKENDS, relaxed_gates, resolve_backend
+from .config import CONNECTIONS  # noqa: F401 (re-exported)
 
-CONNECTIONS = ("random", "unique")
 
 
 def make_connections(in_dim: int, out_dim: int, kind: str = "random",

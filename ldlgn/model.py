@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .discrete import DiscreteNet
+from .compiler.discrete import DiscreteNet
 from .encoder import ThermometerEncoder
 from .layers import GroupSum, LogicLayer
 
@@ -78,7 +78,7 @@ class LogicNet(nn.Module):
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
         if engine != "torch":
-            from .bitsim import predict_netlist
+            from .compiler.bitsim import predict_netlist
             from .compiler import Netlist
 
             return predict_netlist(Netlist.from_discrete(self.discrete()), np.asarray(x))

@@ -19,12 +19,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import truth_tables as tt
+from .compiler import truth_tables as tt
+from .config import IWP_ESTIMATORS, IWP_INITS, OP_INITS, PARAMETRIZATIONS  # noqa: F401 (re-exported)
 
-IWP_ESTIMATORS = ("sin", "sigmoid", "sin-st", "sigmoid-st", "linear-st")
-IWP_INITS = ("ri", "gauss", "and-or", "and-or-ri", "uniform")
-OP_INITS = ("ri", "gauss")
-PARAMETRIZATIONS = ("iwp", "op")
 
 #: residual shift µ per estimator (paper defaults: 1.2 for sin, 3.0 for sigmoid).
 DEFAULT_MU = {"sin": 1.2, "sin-st": 1.2, "sigmoid": 3.0, "sigmoid-st": 3.0, "linear-st": 1.2}

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import truth_tables as tt
-from .fileio import atomic_write
+from .compiler import truth_tables as tt
+from .compiler.fileio import atomic_write
 
 HISTORY_KEYS = ("step", "loss", "val_acc_relaxed", "val_acc_discrete")
 CURVES_PNG = "training_curves.png"

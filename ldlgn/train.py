@@ -22,43 +22,11 @@ import torch
 from tqdm.auto import tqdm
 
 from . import checkpoint
-from .fileio import check_output_dir, write_json
+from .compiler.fileio import check_output_dir, write_json
+from .config import TrainConfig
 from .model import LogicNet
 
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (stored in checkpoints and metrics)."""
-
-    data: str = "digits"
-    root: str | None = None
-    width: int = 2000
-    depth: int = 4
-    steps: int = 2000
-    tau: float = 10.0
-    seed: int = 0
-    num_thresholds: int = 3
-    encoding: str = "uniform"
-    parametrization: str = "iwp"
-    estimator: str = "sin"
-    init: str = "ri"
-    connections: str = "random"
-    grad_factor: float = 1.0
-    mu: float | None = None
-    lr: float = 0.01
-    batch_size: int = 100
-    eval_every: int = 0  # 0: steps // 20
-    device: str = "cpu"
-    backend: str = "auto"
-
-    def check(self) -> None:
-        for name in ("width", "depth", "steps", "num_thresholds", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        if self.lr <= 0 or self.tau <= 0:
-            raise ValueError("lr and tau must be positive")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU")
+__all__ = ["TrainConfig", "accuracy", "build_model", "train"]
 
 
 def build_model(cfg: TrainConfig, ds) -> LogicNet:
@@ -91,6 +59,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     from .datasets import load_dataset
 
     cfg.check()
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU")
     out = check_output_dir(out_dir)
     ds = dataset if dataset is not None else load_dataset(cfg.data, cfg.root, seed=cfg.seed)
     model = build_model(cfg, ds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ldlgn.compiler.netlist import FIRST_INPUT, Netlist
-from ldlgn.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 
 def random_netlist(num_gates: int, *, num_features: int = 16, thresholds: int = 3, input_bits: int = 8,

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ldlgn.compiler.lint import require_tool
-from ldlgn.encoder import check_integer_inputs
+from ldlgn.compiler.encoding import check_integer_inputs
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.verilog import VerilogDesign, check_name, emit_verilog
 

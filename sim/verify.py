@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ldlgn.fileio import write_json
+from ldlgn.compiler.fileio import write_json
 
 ENGINES = ("torch", "numba", "c", "rtl", "rtl-pipelined")
 SAMPLES_PER_JOB = 500  #: fewer samples than this per simulator process do not repay its start-up
@@ -67,7 +67,7 @@ def _timed(fn, *args):
 
 def verify(model, build_dir, x, y=None, engines=ENGINES, log=print) -> list[EngineResult]:
     """Run every engine in ``engines`` on ``x`` and compare with torch eval of ``model``."""
-    from ldlgn.bitsim import predict_netlist
+    from ldlgn.compiler.bitsim import predict_netlist
     from ldlgn.compiler.pipeline import load_build
 
     unknown = set(engines) - set(ENGINES)

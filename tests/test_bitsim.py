@@ -4,10 +4,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ldlgn import truth_tables as tt
-from ldlgn.bitsim import predict_netlist
+from ldlgn.compiler import truth_tables as tt
+from ldlgn.compiler.bitsim import predict_netlist
 from ldlgn.compiler import Netlist
-from ldlgn.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 
 def assert_same(net, x):

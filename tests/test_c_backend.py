@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler import c_build
 from ldlgn.compiler import build_c, emit_c
 from ldlgn.compiler.netlist import Netlist

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler import Netlist, build_c, optimize
 from ldlgn.model import LogicNet
 from ldlgn.sim import simulate

@@ -123,7 +123,7 @@ def test_bad_inputs_are_named():
 def test_unsafe_output_folders_are_refused(tmp_path):
     from pathlib import Path
 
-    from ldlgn.fileio import check_output_dir, write_json
+    from ldlgn.compiler.fileio import check_output_dir, write_json
 
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="not a folder"):

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler import analysis
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.serialize import NetlistFileError, load_netlist, save_netlist
-from ldlgn.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 
 def random_discrete(rng, features=5, levels=3, widths=(12, 10, 6), classes=3, input_bits=8):

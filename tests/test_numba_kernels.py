@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.functional import relaxed_gates, relaxed_gates_torch
 from ldlgn.numba_kernels import build_reverse_index, relaxed_gates_numba
 

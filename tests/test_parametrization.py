@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ldlgn import parametrization as P
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.functional import relaxed_gates_torch
 from ldlgn.layers import LogicLayer
 

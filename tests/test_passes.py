@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.passes import (DEFAULT_PASSES, PASSES, absorb_inverters, eliminate_dead_gates,
                                    fold_duplicate_inputs, optimize, propagate_constants, structural_hash)
-from ldlgn.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 ALL = list(PASSES.values()) + [lambda net: optimize(net)[0]]
 ALL_IDS = list(PASSES) + ["optimize"]

@@ -15,7 +15,7 @@ from ldlgn.model import LogicNet
 from ldlgn.plots import (gate_counts, plot_gate_distribution, plot_run_comparison, plot_training_curves,
                          write_run_plots)
 from ldlgn.train import TrainConfig, train
-from ldlgn.truth_tables import GATE_NAMES
+from ldlgn.compiler.truth_tables import GATE_NAMES
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

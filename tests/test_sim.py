@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler.lint import ToolNotFoundError
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.verilog import emit_verilog

@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from ldlgn import truth_tables as tt
+from ldlgn.compiler import truth_tables as tt
 
 # difflogic's gate functions of (a, b), id by id
 DIFFLOGIC = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import truth_tables as tt
-from .encoder import check_integer_inputs
+from .encoding import check_integer_inputs
 
 
 @dataclass
