@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from ldlgn.compiler import Netlist
+from ldlgn.compiler import Netlist, lower
 from ldlgn.compiler.c_build import build_c
 from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
@@ -40,7 +40,7 @@ def random_net(features, widths, classes, seed=0) -> Netlist:
         layers.append(DiscreteLayer(rng.integers(0, prev, w), rng.integers(0, prev, w), rng.integers(0, 16, w)))
         prev = w
     thresholds = rng.integers(0, 255, (features, 1))
-    return Netlist.from_discrete(DiscreteNet(thresholds, 8, layers, classes))
+    return lower(DiscreteNet(thresholds, 8, layers, classes))
 
 
 def timed(fn, repeat):
@@ -77,7 +77,7 @@ def throughput(title, net, n, repeat, cache):
     model = build_c(net, "bench", cache_dir=cache)
     ref = net.predict(x[:2000])
     got = model.predict(x[:2000])
-    assert (got[0] == ref[0]).all() and (got[1] == ref[1]).all(), "C model disagrees with Netlist.predict"
+    assert (got[0] == ref[0]).all() and (got[1] == ref[1]).all(), "C model disagrees with the reference evaluator"
     model.predict(x[:1000])
     cpu, wall = timed(lambda: model.predict(x), repeat)
     bound_cpu, bound_wall = gate_bound(model, n, repeat)
@@ -122,7 +122,7 @@ def main():
     args = ap.parse_args()
     if args.model:
         import ldlgn
-        net = Netlist.from_discrete(ldlgn.load(args.model).discrete())
+        net = lower(ldlgn.load(args.model).discrete())
         title = f"model {os.path.basename(args.model)}"
     else:
         net = random_net(400, [8000] * 6, 10)

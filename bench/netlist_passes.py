@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ldlgn.compiler import Netlist, optimize, to_networkx
+from ldlgn.compiler import Netlist, lower, optimize, to_networkx
 from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 SHAPES = {"48k (400 -> 6 x 8000)": (400, [8000] * 6), "512k (9216 -> 4 x 128k)": (9216, [128_000] * 4)}
@@ -26,7 +26,7 @@ def random_net(inputs: int, widths: list, seed: int = 0) -> Netlist:
     for w in widths:
         layers.append(DiscreteLayer(rng.integers(0, prev, w), rng.integers(0, prev, w), rng.integers(0, 16, w)))
         prev = w
-    return Netlist.from_discrete(DiscreteNet(np.zeros((inputs, 1), np.int64), 1, layers, 10))
+    return lower(DiscreteNet(np.zeros((inputs, 1), np.int64), 1, layers, 10))
 
 
 def main() -> None:

@@ -70,14 +70,14 @@ def trained(path: str, n: int) -> None:
     import numpy as np
 
     import ldlgn
-    from ldlgn.compiler import Netlist, optimize
+    from ldlgn.compiler import lower, optimize
     from ldlgn.datasets import load_dataset
 
     model = ldlgn.load(path)
     cfg = model.checkpoint_meta["train_config"]
     ds = load_dataset(cfg["data"], cfg.get("root"), seed=cfg["seed"])
     x = np.concatenate([ds.x_test, ds.x_val, ds.x_train])[:n]
-    net, _ = optimize(Netlist.from_discrete(model.discrete()))
+    net, _ = optimize(lower(model.discrete()))
     scores, classes = net.predict(x)
     with tempfile.TemporaryDirectory(prefix="ldlgn_bench_rtl_") as tmp:
         design = emit_verilog(net, tmp)

@@ -85,7 +85,7 @@ def time_steps(steps: dict, repeats: int, warmup: int) -> dict:
 
 
 def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 0):
-    from ldlgn.compiler import Netlist
+    from ldlgn.compiler import lower
     from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
     rng = np.random.default_rng(seed)
@@ -95,7 +95,7 @@ def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 
         layers.append(DiscreteLayer(rng.integers(0, w, width), rng.integers(0, w, width),
                                     rng.integers(0, 16, width)))
         w = width
-    return Netlist.from_discrete(DiscreteNet(thresholds, 8, layers, k))
+    return lower(DiscreteNet(thresholds, 8, layers, k))
 
 
 def bench_eval(n_features, width, depth, k, n_fast, n_ref):

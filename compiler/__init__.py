@@ -1,24 +1,18 @@
-"""ldlgn.compiler: netlist IR, optimization passes, C and Verilog back ends."""
+"""ldlgn.compiler: the torch-free core (docs/architecture.md).
+
+Truth tables, the discrete network, the encoder's specification, the netlist IR, its analysis and
+passes, the back ends (C, Verilog) and the bit-parallel engine. Nothing here imports torch.
+"""
+from .analysis import Analysis, analyze
+from .discrete import DiscreteLayer, DiscreteNet
+from .graph import critical_path, depth, fanout, fanout_counts, gate_histogram, gate_name, levels, summary, to_networkx
+from .lower import lower
 from .netlist import Netlist
-
-__all__ = ["Netlist"]
-from .passes import (DEFAULT_PASSES, PASSES, absorb_inverters, eliminate_dead_gates, fold_duplicate_inputs,
-                     optimize, propagate_constants, structural_hash)
+from .passes import DEFAULT_PASSES, PASSES, Pass, optimize, register_pass
 from .serialize import NetlistFileError, load_netlist, save_netlist
-from .analysis import (critical_path, depth, fanout, fanout_counts, gate_histogram, gate_name, levels, summary,
-                       to_networkx)
 
-__all__ += ["DEFAULT_PASSES", "PASSES", "absorb_inverters", "eliminate_dead_gates", "fold_duplicate_inputs",
-            "optimize", "propagate_constants", "structural_hash", "NetlistFileError", "load_netlist",
-            "save_netlist", "critical_path", "depth", "fanout", "fanout_counts", "gate_histogram", "gate_name",
-            "levels", "summary", "to_networkx"]
-from .c_emit import CSources, emit_c
-from .c_build import CModel, build_c
-
-__all__ += ["CSources", "emit_c", "CModel", "build_c"]
-from .verilog import VerilogDesign, emit_verilog
-from .lint import LintError, LintReport, ToolNotFoundError, lint, require_tool
-from .yosys import yosys_report
-
-__all__ += ["VerilogDesign", "emit_verilog", "LintError", "LintReport", "ToolNotFoundError", "lint",
-            "require_tool", "yosys_report"]
+__all__ = [
+    "Analysis", "analyze", "DiscreteLayer", "DiscreteNet", "critical_path", "depth", "fanout", "fanout_counts",
+    "gate_histogram", "gate_name", "levels", "summary", "to_networkx", "lower", "Netlist", "DEFAULT_PASSES",
+    "PASSES", "Pass", "optimize", "register_pass", "NetlistFileError", "load_netlist", "save_netlist",
+]

@@ -1,131 +1,125 @@
-"""Analysis of a netlist: logic levels, depth, fan-out, critical path, gate mix, networkx view.
+"""The one analysis of a netlist that every pass and back end reads (docs/architecture.md).
 
-The array IR stays the hot structure; every figure here is computed with numpy or a Numba
-sweep. :func:`to_networkx` builds a ``DiGraph`` for exploration and drawings of small nets.
+A gate *reads* an input only when its truth table depends on it, so a gate whose table ignores
+an input does not keep that input's cone alive and does not add to its logic level. Liveness,
+levels, fan-out and constant comparators are computed here once, so the C and Verilog back ends
+emit the same gates for the same netlist, optimized or not.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numba import njit
 
 from . import truth_tables as tt
-
 from .netlist import CONST0, CONST1, FIRST_INPUT, Netlist
 
-
-def gate_name(table: int) -> str:
-    """Name of a truth table, e.g. ``gate_name(8) == "AND"``."""
-    return tt.GATE_NAMES[tt.TABLE_TO_OP_ID[int(table)]]
+#: whether each 2-input truth table depends on input A / on input B
+READS_A = np.array([bool(tt.depends_on(t, 0)) for t in range(tt.N_TABLES)])
+READS_B = np.array([bool(tt.depends_on(t, 1)) for t in range(tt.N_TABLES)])
 
 
 @njit(cache=True)
-def _levels(fanin, first):
-    G = fanin.shape[0]
-    lev = np.zeros(first + G, np.int32)
-    for g in range(G):
-        la = lev[fanin[g, 0]]
-        lb = lev[fanin[g, 1]]
+def _liveness(fanin, reads_a, reads_b, outputs, first):
+    live = np.zeros(first + fanin.shape[0], np.bool_)
+    for o in outputs:
+        live[o] = True
+    for g in range(fanin.shape[0] - 1, -1, -1):
+        if live[first + g]:
+            if reads_a[g]:
+                live[fanin[g, 0]] = True
+            if reads_b[g]:
+                live[fanin[g, 1]] = True
+    return live
+
+
+@njit(cache=True)
+def _levels(fanin, reads_a, reads_b, first):
+    lev = np.zeros(first + fanin.shape[0], np.int32)
+    for g in range(fanin.shape[0]):
+        la = lev[fanin[g, 0]] if reads_a[g] else 0
+        lb = lev[fanin[g, 1]] if reads_b[g] else 0
         lev[first + g] = 1 + (la if la > lb else lb)
     return lev
 
 
-def levels(netlist: Netlist) -> np.ndarray:
-    """Logic level of every node (``(num_nodes,)`` int32): 0 for constants and inputs, else
-    1 + the larger level of the two fanins."""
-    return _levels(netlist.fanin, netlist.first_gate)
+def constant_inputs(net: Netlist) -> np.ndarray:
+    """Fixed value of each primary input (``(I,)`` int8): 1 for a comparator ``x > t`` with
+    ``t < 0`` (always true), 0 for ``t ≥ input_max`` (never true), -1 for a real comparison."""
+    thr = net.input_threshold
+    return np.where(thr < 0, 1, np.where(thr >= net.input_max, 0, -1)).astype(np.int8)
 
 
-def depth(netlist: Netlist) -> int:
-    """Logic depth: the largest level of an output (0 for no outputs)."""
-    return int(levels(netlist)[netlist.outputs].max(initial=0))
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Liveness, levels, fan-out and constant nodes of one netlist (computed on demand, once)."""
+
+    netlist: Netlist
+
+    @cached_property
+    def reads_a(self) -> np.ndarray:
+        """``(G,)`` bool: the gate's table depends on its first input."""
+        return READS_A[self.netlist.table]
+
+    @cached_property
+    def reads_b(self) -> np.ndarray:
+        """``(G,)`` bool: the gate's table depends on its second input."""
+        return READS_B[self.netlist.table]
+
+    @cached_property
+    def const_value(self) -> np.ndarray:
+        """``(num_nodes,)`` int8: 0/1 for the constant nodes and constant comparators, else -1."""
+        v = np.full(self.netlist.num_nodes, -1, np.int8)
+        v[CONST0], v[CONST1] = 0, 1
+        v[FIRST_INPUT:self.netlist.first_gate] = constant_inputs(self.netlist)
+        return v
+
+    @cached_property
+    def live(self) -> np.ndarray:
+        """``(num_nodes,)`` bool: some output depends on the node through inputs that tables read."""
+        net = self.netlist
+        return _liveness(net.fanin, self.reads_a, self.reads_b, net.outputs, net.first_gate)
+
+    @cached_property
+    def level(self) -> np.ndarray:
+        """``(num_nodes,)`` int32: 0 for constants and inputs, else 1 + the deepest input read."""
+        net = self.netlist
+        return _levels(net.fanin, self.reads_a, self.reads_b, net.first_gate)
+
+    @cached_property
+    def fanout(self) -> np.ndarray:
+        """``(num_nodes,)`` int64: live gates reading the node (once per gate) plus output references."""
+        net = self.netlist
+        gates = self.live_gates
+        a, b = net.fanin[gates, 0], net.fanin[gates, 1]
+        ra, rb = self.reads_a[gates], self.reads_b[gates]
+        pins = np.concatenate([a[ra], b[rb & ~(ra & (a == b))], net.outputs])
+        return np.bincount(pins, minlength=net.num_nodes)
+
+    @cached_property
+    def live_gates(self) -> np.ndarray:
+        """Indices (not node ids) of the live gates, in topological order."""
+        return np.flatnonzero(self.live[self.netlist.first_gate:])
+
+    @cached_property
+    def used_inputs(self) -> np.ndarray:
+        """Indices of the primary inputs that are live and really compared (not constant)."""
+        net = self.netlist
+        inputs = slice(FIRST_INPUT, net.first_gate)
+        return np.flatnonzero(self.live[inputs] & (self.const_value[inputs] < 0))
+
+    @property
+    def depth(self) -> int:
+        """Logic depth: the largest level of an output (0 for no outputs)."""
+        return int(self.level[self.netlist.outputs].max(initial=0))
+
+    @property
+    def num_live_gates(self) -> int:
+        return int(self.live_gates.size)
 
 
-def critical_path(netlist: Netlist) -> list:
-    """Node ids of a longest path, from a constant/input to the deepest output (first one on
-    ties; at each gate the deeper fanin, A on ties)."""
-    if netlist.outputs.size == 0:
-        return []
-    lev = levels(netlist)
-    node = int(netlist.outputs[np.argmax(lev[netlist.outputs])])
-    path = [node]
-    while node >= netlist.first_gate:  # O(depth) steps, not per gate
-        a, b = netlist.fanin[node - netlist.first_gate]
-        node = int(a if lev[a] >= lev[b] else b)
-        path.append(node)
-    return path[::-1]
-
-
-def fanout_counts(netlist: Netlist) -> np.ndarray:
-    """Fan-out of every node: the number of distinct gates reading it plus its output references."""
-    fi = netlist.fanin
-    pins = np.concatenate([fi[:, 0], fi[fi[:, 0] != fi[:, 1], 1], netlist.outputs])
-    return np.bincount(pins, minlength=netlist.num_nodes)
-
-
-def fanout(netlist: Netlist) -> dict:
-    """Fan-out statistics over primary inputs and gates: ``max``, ``mean`` and ``histogram``
-    (``histogram[k]`` = number of inputs and gates with fan-out ``k``)."""
-    counts = fanout_counts(netlist)[FIRST_INPUT:]
-    if counts.size == 0:
-        return {"max": 0, "mean": 0.0, "histogram": []}
-    return {"max": int(counts.max()), "mean": float(counts.mean()),
-            "histogram": np.bincount(counts).tolist()}
-
-
-def gate_histogram(netlist: Netlist) -> np.ndarray:
-    """Number of gates per truth table: ``(16,)`` int64 indexed by table."""
-    return np.bincount(netlist.table, minlength=tt.N_TABLES)
-
-
-def summary(netlist: Netlist) -> dict:
-    """Headline figures of a netlist as a JSON-friendly dict."""
-    lev = levels(netlist)
-    fo = fanout(netlist)
-    counts = fanout_counts(netlist)
-    hist = gate_histogram(netlist)
-    return {
-        "name": netlist.name,
-        "features": netlist.num_features,
-        "input_bits": netlist.input_bits,
-        "inputs": netlist.num_inputs,
-        "unused_inputs": int((counts[FIRST_INPUT:netlist.first_gate] == 0).sum()),
-        "gates": netlist.num_gates,
-        "outputs": int(netlist.outputs.shape[0]),
-        "classes": netlist.num_classes,
-        "constant_outputs": int((netlist.outputs < FIRST_INPUT).sum()),
-        "input_outputs": int(((netlist.outputs >= FIRST_INPUT) & (netlist.outputs < netlist.first_gate)).sum()),
-        "depth": int(lev[netlist.outputs].max(initial=0)),
-        "max_fanout": fo["max"],
-        "mean_fanout": fo["mean"],
-        "gates_by_name": {gate_name(t): int(n) for t, n in enumerate(hist) if n},
-    }
-
-
-def to_networkx(netlist: Netlist):
-    """``networkx.DiGraph`` view: one node per IR node (id = node id) with attributes ``kind``
-    (``const``/``input``/``gate``), ``value`` (constants), ``feature``/``threshold`` (inputs),
-    ``table``/``gate`` (gates) and ``outputs`` (list of ``(class, index)`` where it is an output);
-    edges carry ``pins`` (which fanins, 0 = A, 1 = B). Graph attributes: ``name``,
-    ``num_classes``, ``outputs`` (the output node ids in order)."""
-    import networkx as nx
-
-    g = nx.DiGraph(name=netlist.name, num_classes=netlist.num_classes,
-                   outputs=netlist.outputs.tolist())
-    g.add_node(CONST0, kind="const", value=0)
-    g.add_node(CONST1, kind="const", value=1)
-    g.add_nodes_from(
-        (FIRST_INPUT + i, {"kind": "input", "feature": int(f), "threshold": int(t)})
-        for i, (f, t) in enumerate(zip(netlist.input_feature.tolist(), netlist.input_threshold.tolist())))
-    g.add_nodes_from(
-        (netlist.first_gate + i, {"kind": "gate", "table": t, "gate": tt.GATE_NAMES[tt.TABLE_TO_OP_ID[t]]})
-        for i, t in enumerate(netlist.table.tolist()))
-    for pin in (0, 1):
-        for gate, src in enumerate(netlist.fanin[:, pin].tolist(), netlist.first_gate):
-            if g.has_edge(src, gate):
-                g.edges[src, gate]["pins"].append(pin)
-            else:
-                g.add_edge(src, gate, pins=[pin])
-    gs = max(netlist.group_size, 1)
-    for k, node in enumerate(netlist.outputs.tolist()):
-        g.nodes[node].setdefault("outputs", []).append((k // gs, k % gs))
-    return g
+def analyze(net: Netlist) -> Analysis:
+    """The :class:`Analysis` of a validated ``net``."""
+    return Analysis(net.validate())

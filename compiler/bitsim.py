@@ -6,10 +6,10 @@ processed per gate visit (SIMD). Chunks of the batch run in parallel (``prange``
 keeps its node words in a private buffer.
 
 Per word: encoder comparators ``x[f] > t`` set the input bits, gates apply their truth table as
-a branch-free multiplexer of the four row bits (row ``r = 2A + B``, DESIGN.md §2), and every
+a branch-free multiplexer of the four row bits (row ``r = 2A + B``, docs/truth-tables.md), and every
 class accumulates its output bits in a bit-sliced counter (bit plane ``k`` holds bit ``k`` of 64
 sample counts), which is unpacked into integer scores at the end. The prediction is the argmax
-with ties to the lowest class, as :meth:`ldlgn.compiler.Netlist.predict`.
+with ties to the lowest class, as :func:`ldlgn.compiler.reference.predict`.
 """
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ import os
 import numba
 import numpy as np
 from numba import njit, prange
+
+from .netlist import Netlist
+from .reference import check_inputs
 
 if "NUMBA_THREADING_LAYER" not in os.environ:  # same default as ldlgn.numba_kernels (see there)
     numba.config.THREADING_LAYER = "workqueue"
@@ -131,11 +134,10 @@ def _simulate(x, feature, threshold, fanin, table, outputs, num_classes, group, 
                         group, v, planes, scores)
 
 
-def netlist_scores(netlist, x) -> np.ndarray:
+def netlist_scores(netlist: Netlist, x) -> np.ndarray:
     """Per-class integer scores ``(n, num_classes)`` int32 of ``netlist`` on raw inputs ``x``."""
-    if hasattr(netlist, "validate"):
-        netlist.validate()  # node ids are used unchecked by the kernel
-    x = np.ascontiguousarray(netlist.check_inputs(x), dtype=np.int64)
+    netlist.validate()  # node ids are used unchecked by the kernel
+    x = np.ascontiguousarray(check_inputs(netlist, x), dtype=np.int64)
     k = int(netlist.num_classes)
     outputs = np.ascontiguousarray(netlist.outputs, dtype=np.int32)
     if outputs.shape[0] % k:
@@ -154,11 +156,10 @@ def netlist_scores(netlist, x) -> np.ndarray:
     return scores
 
 
-def predict_netlist(netlist, x):
-    """``(scores int32 (n, k), classes int64 (n,))``, bit-exactly equal to ``Netlist.predict``.
+def predict_netlist(netlist: Netlist, x) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores int32 (n, k), classes int64 (n,))``, bit-exactly equal to :func:`ldlgn.compiler.reference.predict`.
 
-    ``netlist`` is an :class:`ldlgn.compiler.Netlist` (any object with its arrays and
-    ``check_inputs``); ``x`` holds raw integer inputs ``(n, num_features)``.
+    ``x`` holds raw integer inputs ``(n, num_features)``.
     """
     scores = netlist_scores(netlist, x)
     return scores, scores.argmax(1).astype(np.int64)

@@ -1,4 +1,4 @@
-"""Array-based netlist IR (DESIGN.md §5).
+"""Array-based netlist IR (docs/netlist.md): plain arrays plus :meth:`Netlist.validate`.
 
 Node ids: ``0`` is constant 0, ``1`` is constant 1, ``2 … 2+I-1`` are the primary inputs (each an
 encoder comparator ``x[input_feature[i]] > input_threshold[i]``), and gate ``g`` is node
@@ -12,10 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from . import truth_tables as tt
-from .discrete import DiscreteNet
-from .encoding import check_integer_inputs
 
 CONST0, CONST1 = 0, 1
 FIRST_INPUT = 2
@@ -99,84 +95,3 @@ class Netlist:
         if self.num_classes < 1 or self.outputs.shape[0] % self.num_classes:
             raise ValueError(f"{self.outputs.shape[0]} outputs cannot be split into {self.num_classes} classes")
         return self
-
-    # ---- construction -------------------------------------------------------------------
-    @classmethod
-    def from_discrete(cls, net: DiscreteNet, name: str = "net") -> "Netlist":
-        """Lower a :class:`DiscreteNet`: one primary input per encoder comparator, gates layer by layer."""
-        F, T = net.thresholds.shape
-        input_feature = np.repeat(np.arange(F), T)
-        input_threshold = net.thresholds.reshape(-1)
-        base = FIRST_INPUT  # node id of index 0 of the previous layer's outputs
-        nxt = FIRST_INPUT + F * T  # node id of the next gate
-        fanins, tables = [], []
-        for layer in net.layers:
-            fanins.append(np.stack([layer.a + base, layer.b + base], axis=1))
-            tables.append(layer.tables)
-            base, nxt = nxt, nxt + layer.size
-        fanin = np.concatenate(fanins) if fanins else np.zeros((0, 2), np.int32)
-        table = np.concatenate(tables) if tables else np.zeros(0, np.uint8)
-        outputs = base + np.arange(net.num_outputs)
-        return cls(input_feature, input_threshold, F, net.input_bits, fanin, table, outputs,
-                   net.num_classes, name).validate()
-
-    # ---- reference evaluation (clear, vectorized over samples; tests' oracle) ---------------
-    def check_inputs(self, x) -> np.ndarray:
-        """Validate raw integer inputs ``(n, num_features)``; return them as int64."""
-        x = np.asarray(x)
-        check_integer_inputs(x, self.num_features, self.input_bits)
-        return x.astype(np.int64)
-
-    def node_values(self, x) -> np.ndarray:
-        """Value of every node for every sample: ``(num_nodes, n)`` uint8."""
-        x = self.check_inputs(x)
-        v = np.zeros((self.num_nodes, x.shape[0]), dtype=np.uint8)
-        v[CONST1] = 1
-        v[FIRST_INPUT:self.first_gate] = (x[:, self.input_feature] > self.input_threshold).T
-        for g in range(self.num_gates):
-            a, b = self.fanin[g]
-            v[self.first_gate + g] = tt.evaluate(self.table[g], v[a], v[b])
-        return v
-
-    def predict(self, x):
-        """``(scores int32 (n, k), classes int64 (n,))`` by the reference evaluator."""
-        out = self.node_values(x)[self.outputs].T
-        scores = out.reshape(out.shape[0], self.num_classes, self.group_size).sum(-1).astype(np.int32)
-        return scores, scores.argmax(1)
-
-    # ---- analysis and storage (thin delegates) ---------------------------------------------
-    def levels(self) -> np.ndarray:
-        """Logic depth of every node (see :func:`ldlgn.compiler.analysis.levels`)."""
-        from .analysis import levels
-        return levels(self)
-
-    def depth(self) -> int:
-        """Logic depth of the deepest output."""
-        from .analysis import depth
-        return depth(self)
-
-    def summary(self) -> dict:
-        """Size, depth and fan-out figures (see :func:`ldlgn.compiler.analysis.summary`)."""
-        from .analysis import summary
-        return summary(self)
-
-    def to_networkx(self):
-        """The analysis view as a ``networkx.DiGraph``."""
-        from .analysis import to_networkx
-        return to_networkx(self)
-
-    def optimize(self, **kwargs) -> "Netlist":
-        """Optimized equivalent netlist (see :func:`ldlgn.compiler.passes.optimize`)."""
-        from .passes import optimize
-        return optimize(self, **kwargs)[0]
-
-    def save(self, path) -> None:
-        """Write to a ``.npz`` file (see :func:`ldlgn.compiler.serialize.save_netlist`)."""
-        from .serialize import save_netlist
-        save_netlist(self, path)
-
-    @classmethod
-    def load(cls, path) -> "Netlist":
-        """Read a file written by :meth:`save`."""
-        from .serialize import load_netlist
-        return load_netlist(path)

@@ -1,222 +1,127 @@
-"""Netlist optimization passes (DESIGN.md §5): each ``Netlist -> Netlist``, equivalent output bits.
+"""Named optimization passes, their registry and the fixed-point driver (docs/passes.md).
 
-Every pass except dead-gate elimination is one forward sweep over the gates in topological
-order (a Numba loop): each node is mapped to a *literal* ``2·node + inverted`` of the rewritten
-net, a gate's fanins are looked up in that map (an inverted fanin is folded into the gate's truth
-table with :func:`~ldlgn.truth_tables.negate_input`), and the pass then either keeps the gate
-(possibly with a new fanin/table) or replaces it by a literal of an earlier node. A shared,
-vectorized rebuild then drops the replaced gates, renumbers the rest compactly (order kept) and
-makes every output a plain node again: a gate referenced by outputs only inverted is flipped with
-:func:`~ldlgn.truth_tables.negate_output` (its consumers absorb the flip); otherwise one inverter
-gate ``(m, m, NOT_A)`` per node is appended. Primary inputs are never renumbered or removed.
-
-A gate whose table depends on one input only is kept in the canonical *one-input form*: fanin
-``(a, a)`` and a table in ``{FALSE, NOT_A, PASS_A, TRUE}``.
+Each pass is a :class:`Pass`: a name, a one-line help and a function ``Netlist -> Netlist`` whose
+result computes the same output bits for every input. :func:`optimize` runs a sequence of passes
+until the netlist stops changing, timing each one.
 """
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from numba import njit
 
-from . import truth_tables as tt
+from . import sweep
+from .analysis import analyze, constant_inputs
+from .netlist import CONST0, FIRST_INPUT, Netlist
 
-from .netlist import Netlist
-
-_NEG_A = tt.negate_input(np.arange(16, dtype=np.uint8), 0).astype(np.uint8)
-_NEG_B = tt.negate_input(np.arange(16, dtype=np.uint8), 1).astype(np.uint8)
-_SWAP = tt.swap_inputs(np.arange(16, dtype=np.uint8)).astype(np.uint8)
-
-_DUP, _CONST, _ABSORB, _HASH = 1, 2, 4, 8  # sweep modes (bit flags)
+log = logging.getLogger(__name__)
 
 
-@njit(cache=True)
-def _one_input(f0, f1):
-    """Canonical one-input table with output ``f0`` for A = 0 and ``f1`` for A = 1."""
-    return 3 * f0 + 12 * f1
+@dataclass(frozen=True)
+class Pass:
+    """A named netlist rewrite that keeps every output bit."""
+
+    name: str
+    help: str
+    run: Callable[[Netlist], Netlist]
+
+    def __call__(self, net: Netlist) -> Netlist:
+        return self.run(net)
 
 
-@njit(cache=True)
-def _hash(a, b, t, mask):
-    h = (a * 0x9E3779B1) ^ (b * 0x85EBCA77) ^ (t * 0x27D4EB2F)
-    return (h ^ (h >> 29)) & mask
+#: every registered pass by name, in registration order
+PASSES: dict[str, Pass] = {}
+_BY_FUNCTION: dict[str, Pass] = {}  # the Python name of each pass's function, also accepted
 
 
-@njit(cache=True)
-def _sweep(fanin, table, first, mode, neg_a, neg_b, swap):
-    """Forward rewrite; returns ``(rep, keep, new_fanin, new_table)`` (see module docstring)."""
-    G = table.shape[0]
-    rep = np.empty(first + G, np.int64)
-    for n in range(first):
-        rep[n] = 2 * n
-    keep = np.zeros(G, np.bool_)
-    new_fanin = np.empty((G, 2), np.int64)
-    new_table = np.zeros(G, np.uint8)
-    cap = 16
-    while cap < 2 * G:
-        cap *= 2
-    if mode & _HASH:
-        h_a = np.empty(cap, np.int32)
-        h_b = np.empty(cap, np.int32)
-        h_t = np.empty(cap, np.uint8)
-        h_node = np.full(cap, -1, np.int64)
-    else:
-        h_a = np.empty(0, np.int32)
-        h_b = np.empty(0, np.int32)
-        h_t = np.empty(0, np.uint8)
-        h_node = np.empty(0, np.int64)
-    for g in range(G):
-        la = rep[fanin[g, 0]]
-        lb = rep[fanin[g, 1]]
-        a = la >> 1
-        b = lb >> 1
-        t = np.int64(table[g])
-        if la & 1:
-            t = neg_a[t]
-        if lb & 1:
-            t = neg_b[t]
-        lit = -1
-        if mode & _DUP and a == b:
-            t = _one_input((t >> 0) & 1, (t >> 3) & 1)
-        if mode & _CONST:
-            if a < 2 and b < 2:
-                lit = 2 * ((t >> (2 * a + b)) & 1)
-            elif a < 2:  # restrict to A = a: a function of B
-                t = _one_input((t >> (2 * a)) & 1, (t >> (2 * a + 1)) & 1)
-                a = b
-            elif b < 2:  # restrict to B = b: a function of A
-                t = _one_input((t >> b) & 1, (t >> (2 + b)) & 1)
-                b = a
-            elif neg_b[t] == t:  # B is irrelevant: already a one-input table of A
-                b = a
-            elif neg_a[t] == t:  # A is irrelevant: a function of B
-                t = _one_input(t & 1, (t >> 1) & 1)
-                a = b
-            if lit < 0 and (t == 0 or t == 15):
-                lit = 2 * (t & 1)
-        if lit < 0 and mode & _ABSORB:
-            if t == 12:
-                lit = 2 * a
-            elif t == 3:
-                lit = 2 * a + 1
-            elif t == 10:
-                lit = 2 * b
-            elif t == 5:
-                lit = 2 * b + 1
-            if lit >= 0 and lit < 4 and lit & 1:  # ¬const0 = const1 and vice versa
-                lit = 2 * (1 - (lit >> 1))
-        if lit < 0 and mode & _HASH:
-            if a > b:
-                a, b = b, a
-                t = swap[t]
-            phase = t & 1  # gates equal up to an output inversion share a key
-            key_t = t ^ (15 * phase)
-            i = _hash(a, b, key_t, cap - 1)
-            while h_node[i] >= 0:
-                if h_a[i] == a and h_b[i] == b and h_t[i] == key_t:
-                    m = h_node[i]
-                    lit = 2 * m + (phase ^ (new_table[m - first] & 1))
-                    break
-                i = (i + 1) & (cap - 1)
-            if lit < 0:
-                h_a[i], h_b[i], h_t[i], h_node[i] = a, b, key_t, first + g
-        if lit >= 0:
-            rep[first + g] = lit
-        else:
-            rep[first + g] = 2 * (first + g)
-            keep[g] = True
-            new_fanin[g, 0] = a
-            new_fanin[g, 1] = b
-            new_table[g] = t
-    return rep, keep, new_fanin, new_table
+def register_pass(name: str, help: str) -> Callable[[Callable[[Netlist], Netlist]], Pass]:
+    """Decorator: register ``fn`` as the pass ``name``; the module attribute becomes the :class:`Pass`."""
+    def wrap(fn: Callable[[Netlist], Netlist]) -> Pass:
+        if name in PASSES:
+            raise ValueError(f"a pass named {name!r} is already registered")
+        PASSES[name] = _BY_FUNCTION[fn.__name__] = Pass(name, help, fn)
+        return PASSES[name]
+
+    return wrap
 
 
-@njit(cache=True)
-def _live_gates(fanin, outputs, first):
-    """Gates in the transitive fan-in of some output (reverse sweep)."""
-    G = fanin.shape[0]
-    live = np.zeros(first + G, np.bool_)
-    for o in outputs:
-        live[o] = True
-    for g in range(G - 1, -1, -1):
-        if live[first + g]:
-            live[fanin[g, 0]] = True
-            live[fanin[g, 1]] = True
-    return live[first:]
+@register_pass("const-inputs", "comparators that are always or never true become constants")
+def fold_constant_inputs(net: Netlist) -> Netlist:
+    """Point every reader of a constant comparator (``x > t`` with ``t < 0`` or ``t ≥ max``) at node
+    0 or 1 instead; the comparator stays as an unused primary input."""
+    node = np.arange(net.num_nodes, dtype=np.int64)
+    value = constant_inputs(net)
+    fixed = np.flatnonzero(value >= 0)
+    node[FIRST_INPUT + fixed] = CONST0 + value[fixed]
+    return Netlist(net.input_feature.copy(), net.input_threshold.copy(), net.num_features, net.input_bits,
+                   node[net.fanin], net.table.copy(), node[net.outputs], net.num_classes, net.name)
 
 
-def _rebuild(net: Netlist, rep, keep, fanin, table) -> Netlist:
-    """Drop replaced gates, renumber compactly, turn output literals into plain nodes."""
-    first, N = net.first_gate, net.num_nodes
-    kept = np.flatnonzero(keep)
-    fanin, table = fanin[kept], table[kept].astype(np.uint8)
-    out_node, out_inv = rep[net.outputs] >> 1, (rep[net.outputs] & 1).astype(bool)
-    # a gate referenced by outputs only inverted: flip it; its consumers absorb the flip
-    pos = np.zeros(N, bool)
-    neg = np.zeros(N, bool)
-    pos[out_node[~out_inv]] = True
-    neg[out_node[out_inv]] = True
-    flip = neg & ~pos
-    flip[:first] = False
-    table = np.where(flip[first + kept], table ^ 15, table)
-    table = np.where(flip[fanin[:, 0]], _NEG_A[table], table)
-    table = np.where(flip[fanin[:, 1]], _NEG_B[table], table)
-    out_inv &= ~flip[out_node]
-    # renumber: inputs keep their ids, kept gates are packed in order
-    new_id = np.full(N, -1, np.int64)
-    new_id[:first] = np.arange(first)
-    new_id[first + kept] = first + np.arange(kept.size)
-    inverted = np.unique(out_node[out_inv])  # inputs, or gates also referenced plainly
-    inv_id = first + kept.size + np.arange(inverted.size)
-    outputs = new_id[out_node]
-    outputs[out_inv] = inv_id[np.searchsorted(inverted, out_node[out_inv])]
-    src = new_id[inverted]
-    fanin = np.concatenate([new_id[fanin], np.stack([src, src], 1)])
-    table = np.concatenate([table, np.full(inverted.size, tt.NOT_A, np.uint8)])
-    return Netlist(net.input_feature.copy(), net.input_threshold.copy(), net.num_features,
-                   net.input_bits, fanin, table, outputs, net.num_classes, net.name)
+@register_pass("dup-inputs", "a gate reading one node twice becomes a one-input gate")
+def fold_duplicate_inputs(net: Netlist) -> Netlist:
+    """Rewrite a gate reading one node twice (``a == b``) into the one-input form of ``f(a, a)``."""
+    return sweep.run_sweep(net, sweep.DUP)
 
 
-def _run_sweep(net: Netlist, mode: int) -> Netlist:
-    rep, keep, fanin, table = _sweep(net.fanin, net.table, net.first_gate, mode, _NEG_A, _NEG_B, _SWAP)
-    return _rebuild(net, rep, keep, fanin, table)
-
-
-# ---- the passes ----------------------------------------------------------------------------
+@register_pass("const", "constant propagation; inputs a table ignores are dropped")
 def propagate_constants(net: Netlist) -> Netlist:
     """Fold constant fanins and irrelevant inputs into one-input tables; constant gates become
     references to node 0 / 1."""
-    return _run_sweep(net, _CONST)
+    return sweep.run_sweep(net, sweep.CONST)
 
 
-def fold_duplicate_inputs(net: Netlist) -> Netlist:
-    """Rewrite a gate reading one node twice (``a == b``) into the one-input form of ``f(a, a)``."""
-    return _run_sweep(net, _DUP)
-
-
+@register_pass("absorb", "buffers and inverters are absorbed into their readers' truth tables")
 def absorb_inverters(net: Netlist) -> Netlist:
     """Replace buffers and inverters (tables A, B, ¬A, ¬B) by references to their source node;
     the inversion moves into each consumer's truth table."""
-    return _run_sweep(net, _ABSORB)
+    return sweep.run_sweep(net, sweep.ABSORB)
 
 
+@register_pass("strash", "structural hashing: identical (or complementary) gates are merged")
 def structural_hash(net: Netlist) -> Netlist:
     """Order each gate's fanins (``a ≤ b``) and merge gates with equal fanins and equal (or
     complementary) tables."""
-    return _run_sweep(net, _HASH)
+    return sweep.run_sweep(net, sweep.HASH)
 
 
+@register_pass("dce", "dead-gate elimination: gates no output depends on are removed")
 def eliminate_dead_gates(net: Netlist) -> Netlist:
-    """Remove gates that reach no output."""
-    keep = _live_gates(net.fanin, net.outputs, net.first_gate)
+    """Remove the gates that are not live in the :class:`~ldlgn.compiler.analysis.Analysis`. A kept
+    gate's pin that its table ignores is pointed at the pin it reads (or node 0), so no kept gate
+    refers to a removed one."""
+    an = analyze(net)
+    fanin = net.fanin.astype(np.int64)
+    a, b = fanin[:, 0].copy(), fanin[:, 1].copy()
+    fanin[:, 0] = np.where(an.reads_a, a, np.where(an.reads_b, b, CONST0))
+    fanin[:, 1] = np.where(an.reads_b, b, fanin[:, 0])
     rep = 2 * np.arange(net.num_nodes, dtype=np.int64)
-    return _rebuild(net, rep, keep, net.fanin.astype(np.int64), net.table)
+    return sweep.rebuild(net, rep, an.live[net.first_gate:], fanin, net.table)
 
 
-PASSES = {p.__name__: p for p in (fold_duplicate_inputs, propagate_constants, absorb_inverters,
-                                  structural_hash, eliminate_dead_gates)}
-DEFAULT_PASSES = tuple(PASSES.values())
+DEFAULT_PASSES: tuple[Pass, ...] = tuple(PASSES.values())
+
+PassLike = Pass | str | Callable[[Netlist], Netlist]
+
+
+def resolve_passes(passes: Iterable[PassLike]) -> list[Pass]:
+    """Passes from :class:`Pass` objects, registered names or plain functions ``Netlist -> Netlist``."""
+    out = []
+    for p in passes:
+        if isinstance(p, str):
+            if p not in PASSES and p not in _BY_FUNCTION:
+                raise ValueError(f"unknown pass {p!r}; choose from {', '.join(PASSES)}")
+            p = PASSES.get(p) or _BY_FUNCTION[p]
+        elif not isinstance(p, Pass):
+            if not callable(p):
+                raise TypeError(f"a pass must be a Pass, a registered name or a function Netlist -> Netlist, "
+                                f"got {p!r}")
+            p = Pass(getattr(p, "__name__", repr(p)), (p.__doc__ or "").strip().split("\n")[0], p)
+        out.append(p)
+    return out
 
 
 def _same(x: Netlist, y: Netlist) -> bool:
@@ -224,33 +129,27 @@ def _same(x: Netlist, y: Netlist) -> bool:
             and np.array_equal(x.outputs, y.outputs))
 
 
-def optimize(netlist: Netlist, passes=DEFAULT_PASSES, max_rounds: int = 8):
-    """Run ``passes`` (functions or names from :data:`PASSES`) in order, repeating the sequence
-    until the netlist stops changing (at most ``max_rounds`` times).
+def optimize(netlist: Netlist, passes: Iterable[PassLike] = DEFAULT_PASSES,
+             max_rounds: int = 8) -> tuple[Netlist, list[dict[str, Any]]]:
+    """Run ``passes`` in order, repeating the sequence until the netlist stops changing (at most
+    ``max_rounds`` times).
 
     Returns ``(netlist, report)``; report has one dict per pass run:
     ``{"pass", "round", "gates_before", "gates_after", "seconds"}``.
     """
-    funcs = []
-    for p in passes:
-        if isinstance(p, str):
-            if p not in PASSES:
-                raise ValueError(f"unknown pass {p!r}; choose from {', '.join(PASSES)}")
-            p = PASSES[p]
-        if not callable(p):
-            raise TypeError(f"a pass must be a function Netlist -> Netlist or a name, got {p!r}")
-        funcs.append(p)
+    todo = resolve_passes(passes)
     if max_rounds < 1:
         raise ValueError(f"max_rounds must be at least 1, got {max_rounds}")
     net = netlist.validate()
-    report = []
+    report: list[dict[str, Any]] = []
     for rnd in range(max_rounds):
         start = net
-        for p in funcs:
+        for p in todo:
             t0 = time.perf_counter()
             after = p(net)
-            report.append({"pass": p.__name__, "round": rnd, "gates_before": net.num_gates,
+            report.append({"pass": p.name, "round": rnd, "gates_before": net.num_gates,
                            "gates_after": after.num_gates, "seconds": time.perf_counter() - t0})
+            log.debug("pass %s round %d: %d -> %d gates", p.name, rnd, net.num_gates, after.num_gates)
             net = after
         if _same(start, net):
             break

@@ -17,6 +17,7 @@ from pathlib import Path
 from .fileio import check_output_dir, write_json
 
 from .analysis import summary
+from .lower import lower
 from .netlist import Netlist
 from .passes import optimize
 from .serialize import load_netlist, save_netlist
@@ -43,7 +44,7 @@ def read_report(build_dir) -> dict:
 
 def build_netlist(model, name: str = "net", passes: bool = True):
     """Lower a trained model to a netlist and optimize it; returns ``(raw, optimized, pass_report)``."""
-    raw = Netlist.from_discrete(model.discrete(), name=name)
+    raw = lower(model.discrete(), name=name)
     if not passes:
         return raw, raw, []
     opt, pass_report = optimize(raw)

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 import ldlgn
-from ldlgn.compiler import Netlist, optimize
+from ldlgn.compiler import lower, optimize
 from ldlgn.datasets import load_dataset
 from ldlgn.sim import simulate
 
@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     ds = load_dataset(cfg["data"], cfg.get("root"), seed=cfg["seed"])
     x = ds.x_test[: args.samples]
     scores, classes = model.predict(x, engine="torch")  # the reference: torch eval
-    net, _ = optimize(Netlist.from_discrete(model.discrete(), name="net"))
+    net, _ = optimize(lower(model.discrete(), name="net"))
     ok = True
     for pipelined in (False, True):
         result = simulate(net, x, scores, classes, pipelined=pipelined, pipeline_every=args.pipeline)

@@ -79,9 +79,9 @@ class LogicNet(nn.Module):
             raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
         if engine != "torch":
             from .compiler.bitsim import predict_netlist
-            from .compiler import Netlist
+            from .compiler.lower import lower
 
-            return predict_netlist(Netlist.from_discrete(self.discrete()), np.asarray(x))
+            return predict_netlist(lower(self.discrete()), np.asarray(x))
         was_training = self.training
         self.eval()
         try:

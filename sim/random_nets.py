@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ldlgn.compiler.lower import lower
 from ldlgn.compiler.netlist import FIRST_INPUT, Netlist
 from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
@@ -30,7 +31,7 @@ def random_netlist(num_gates: int, *, num_features: int = 16, thresholds: int = 
         rng.shuffle(picks)
         net_layers.append(DiscreteLayer(picks[:w], picks[w:], rng.integers(0, 16, w).astype(np.uint8)))
         prev = w
-    net = Netlist.from_discrete(DiscreteNet(thr, input_bits, net_layers, num_classes))
+    net = lower(DiscreteNet(thr, input_bits, net_layers, num_classes))
     if special_outputs:
         slots = rng.choice(net.outputs.size, size=min(special_outputs, net.outputs.size), replace=False)
         choices = np.concatenate([[0, 1], FIRST_INPUT + np.arange(net.num_inputs)])

@@ -25,6 +25,7 @@ from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.verilog import VerilogDesign, check_name, emit_verilog
 
 from . import tb_logic
+from ldlgn.compiler.reference import predict as reference_predict
 
 TB_MODULE = "ldlgn_tb_logic"  #: import name of the test bench inside the simulator
 #: pipeline interval used when a netlist is simulated pipelined without one given.
@@ -125,7 +126,7 @@ def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, 
             every = (pipeline_every or DEFAULT_PIPELINE_EVERY) if pipelined else None
             design = emit_verilog(net, work / "rtl", name=_module_name(net.name), pipeline_every=every)
             if expected_scores is None and expected_classes is None:
-                expected_scores, expected_classes = net.predict(x)
+                expected_scores, expected_classes = reference_predict(net, x)
         elif isinstance(design_or_netlist, VerilogDesign):
             design = design_or_netlist
             if pipelined is not None and bool(pipelined) != design.pipelined:

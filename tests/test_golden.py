@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ldlgn.compiler import truth_tables as tt
-from ldlgn.compiler import Netlist, build_c, optimize
+from ldlgn.compiler import build_c, lower, optimize
 from ldlgn.model import LogicNet
 from ldlgn.sim import simulate
 
@@ -53,7 +53,7 @@ def test_torch_and_numba(model):
 
 @pytest.mark.parametrize("optimized", [False, True])
 def test_c_and_rtl(model, optimized):
-    net = Netlist.from_discrete(model.discrete(), name="golden")
+    net = lower(model.discrete(), name="golden")
     if optimized:
         net, _ = optimize(net)
     scores, classes = build_c(net, "golden").predict(X)

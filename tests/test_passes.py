@@ -14,6 +14,9 @@ from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.passes import (DEFAULT_PASSES, PASSES, absorb_inverters, eliminate_dead_gates,
                                    fold_duplicate_inputs, optimize, propagate_constants, structural_hash)
 from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.reference import node_values
+from ldlgn.compiler import lower
+from ldlgn.compiler.reference import predict as reference_predict
 
 ALL = list(PASSES.values()) + [lambda net: optimize(net)[0]]
 ALL_IDS = list(PASSES) + ["optimize"]
@@ -35,7 +38,7 @@ def all_vectors(num_features):
 
 
 def output_bits(net, x):
-    return net.node_values(x)[net.outputs]
+    return node_values(net, x)[net.outputs]
 
 
 def assert_equivalent(before, after, x):
@@ -48,7 +51,7 @@ def assert_equivalent(before, after, x):
         (before.num_features, before.input_bits, before.num_classes, before.name)
     assert after.outputs.shape == before.outputs.shape
     np.testing.assert_array_equal(output_bits(after, x), output_bits(before, x))
-    np.testing.assert_array_equal(after.predict(x)[0], before.predict(x)[0])
+    np.testing.assert_array_equal(reference_predict(after, x)[0], reference_predict(before, x)[0])
 
 
 def snapshot(net):
@@ -135,19 +138,19 @@ def test_optimize_any_order_reaches_normal_form(net, order):
 def test_optimize_random_layered_net_random_vectors(seed):
     rng = np.random.default_rng(seed)
     dnet = random_discrete(rng, 48, 6, [3000, 3000, 2000, 1000], 10)  # 288 inputs: random vectors
-    net = Netlist.from_discrete(dnet)
+    net = lower(dnet)
     after, report = optimize(net)
     x = rng.integers(0, 256, (300, 48))
     assert_equivalent(net, after, x)
-    np.testing.assert_array_equal(after.predict(x)[0], dnet.predict(x)[0])
-    np.testing.assert_array_equal(after.predict(x)[1], dnet.predict(x)[1])
+    np.testing.assert_array_equal(reference_predict(after, x)[0], dnet.predict(x)[0])
+    np.testing.assert_array_equal(reference_predict(after, x)[1], dnet.predict(x)[1])
     assert report[0]["gates_before"] == 9000 and after.num_gates < 9000 // 2
     assert_normal_form(after)
 
 
 def test_optimize_48k_gate_net():
     rng = np.random.default_rng(7)
-    net = Netlist.from_discrete(random_discrete(rng, 768, 4, [12000] * 4, 10))
+    net = lower(random_discrete(rng, 768, 4, [12000] * 4, 10))
     after, _ = optimize(net)
     assert_equivalent(net, after, rng.integers(0, 256, (64, 768)))
     assert_normal_form(after)
@@ -173,9 +176,9 @@ def test_all_16_gates_through_the_encoder():
     layer = DiscreteLayer(np.zeros(16, int), np.ones(16, int), np.arange(16))
     dnet = DiscreteNet(np.array([[99], [200]]), 8, [layer], 16)
     x = np.array(list(itertools.product(range(256), repeat=2)))
-    after = optimize(Netlist.from_discrete(dnet))[0]
-    np.testing.assert_array_equal(after.predict(x)[0], dnet.predict(x)[0])
-    np.testing.assert_array_equal(after.predict(x)[1], dnet.predict(x)[1])
+    after = optimize(lower(dnet))[0]
+    np.testing.assert_array_equal(reference_predict(after, x)[0], dnet.predict(x)[0])
+    np.testing.assert_array_equal(reference_predict(after, x)[1], dnet.predict(x)[1])
 
 
 # ---- each pass removes what it targets -------------------------------------------------------
@@ -290,13 +293,13 @@ def test_optimize_report_and_bad_arguments():
     net = raw_net(2, [(2, 3, 8), (2, 3, 8)], [4, 5])
     after, report = optimize(net)
     assert {"pass", "gates_before", "gates_after"} <= set(report[0])
-    assert [r["pass"] for r in report[:5]] == [p.__name__ for p in DEFAULT_PASSES]
+    assert [r["pass"] for r in report[:len(DEFAULT_PASSES)]] == [p.name for p in DEFAULT_PASSES]
     assert report[-1]["gates_after"] == after.num_gates == 1
     assert optimize(net, passes=["structural_hash"])[0].num_gates == 1
-    with pytest.raises(ValueError, match="unknown pass 'strash'"):
-        optimize(net, passes=["strash"])
+    with pytest.raises(ValueError, match="unknown pass 'strsh'"):
+        optimize(net, passes=["strsh"])
     with pytest.raises(TypeError, match="a pass must be"):
         optimize(net, passes=[3])
     with pytest.raises(ValueError, match="max_rounds"):
         optimize(net, max_rounds=0)
-    assert net.optimize().num_gates == 1
+    assert optimize(net)[0].num_gates == 1

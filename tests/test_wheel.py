@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECK = """
 import numpy as np, ldlgn
 from ldlgn.compiler import build_c
+from ldlgn.compiler.reference import predict
 from ldlgn.sim import simulate
 from ldlgn.sim.random_nets import random_inputs, random_netlist
 assert ldlgn.__file__.startswith(TARGET), ldlgn.__file__
@@ -17,7 +18,7 @@ x = random_inputs(net, 16)
 result = simulate(net, x, pipelined=True)
 assert result.passed, result.report()
 scores = build_c(net, "wheel", cache_dir=CACHE).predict(x.astype(np.uint8))[0]
-assert (scores == net.predict(x)[0]).all()
+assert (scores == predict(net, x)[0]).all()
 print("wheel ok")
 """
 
