@@ -31,6 +31,7 @@ import numpy as np
 from ldlgn.compiler import Netlist, lower
 from ldlgn.compiler.c_build import build_c
 from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.reference import predict as reference_predict
 
 
 def random_net(features, widths, classes, seed=0) -> Netlist:
@@ -75,7 +76,7 @@ def throughput(title, net, n, repeat, cache):
     print(f"{title}: {net.num_inputs} inputs, {net.num_gates} gates, {net.num_classes} classes, n = {n}")
     x = np.random.default_rng(1).integers(0, net.input_max + 1, (n, net.num_features)).astype(np.uint8)
     model = build_c(net, "bench", cache_dir=cache)
-    ref = net.predict(x[:2000])
+    ref = reference_predict(net, x[:2000])
     got = model.predict(x[:2000])
     assert (got[0] == ref[0]).all() and (got[1] == ref[1]).all(), "C model disagrees with the reference evaluator"
     model.predict(x[:1000])

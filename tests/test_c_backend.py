@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler import c_build
-from ldlgn.compiler import build_c, emit_c
+from ldlgn.compiler.c_build import build_c
+from ldlgn.compiler.c_emit import emit_c
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.reference import predict as reference_predict
 
