@@ -182,37 +182,29 @@ def emit_c(netlist: Netlist, out_dir, name: str = "net", units: int | None = Non
         out_ones.append(ones)
     in_t = "uint8_t" if net.input_bits <= 8 else "uint16_t"
     subs = {
-        "@NAME@": name, "@UNAME@": name.upper(), "@NUM_FEATURES@": str(net.num_features),
-        "@NUM_CLASSES@": str(k), "@INPUT_BITS@": str(net.input_bits), "@INPUT_MAX@": str(net.input_max),
-        "@IN_T@": in_t, "@NUM_SLOTS@": str(plan.num_slots), "@NUM_IN@": str(len(plan.in_order)),
-        "@NUM_CHUNKS@": str(len(funcs)), "@COUNT_BITS@": str(max(1, net.group_size.bit_length())),
-        "@IN_FEAT@": _c_list(net.input_feature[plan.in_order]),
-        "@IN_THR@": _c_list(net.input_threshold[plan.in_order]),
-        "@IN_SLOT@": _c_list(range(len(plan.in_order))),
-        "@OUT_START@": ",".join(map(str, out_start)), "@NUM_OUT_SLOTS@": str(len(out_slot)),
-        "@OUT_SLOT@": _c_list(out_slot), "@OUT_ONES@": ",".join(map(str, out_ones)),
-        "@GATE_FNS@": "".join(f"ldlgn_{name}_g{i}," for i in range(len(funcs))) + "0",
-        "@GATE_DECLS@": "".join(f"void ldlgn_{name}_g{i}(lw_t *restrict w);\n" for i in range(len(funcs))),
-        "@RANGE_CHECK@": "" if net.input_bits in (8, 16) else c_encode.RANGE_CHECK,
-        "@ENCODE@": c_encode.ENCODE,
-        "@FE_TABLES@": c_encode.chunk_tables(net.input_feature[plan.in_order], net.input_threshold[plan.in_order]),
-        "@SHUFFLES@": c_encode.shuffle_macros(1 if in_t == "uint8_t" else 2),
-        "@SWAP32@": c_encode.swap_macros(4, "LDLGN_SWAP32", "u32v"),
+        "NAME": name, "UNAME": name.upper(), "NUM_FEATURES": str(net.num_features),
+        "NUM_CLASSES": str(k), "INPUT_BITS": str(net.input_bits), "INPUT_MAX": str(net.input_max),
+        "IN_T": in_t, "NUM_SLOTS": str(plan.num_slots), "NUM_IN": str(len(plan.in_order)),
+        "NUM_CHUNKS": str(len(funcs)), "COUNT_BITS": str(max(1, net.group_size.bit_length())),
+        "IN_FEAT": _c_list(net.input_feature[plan.in_order]),
+        "IN_THR": _c_list(net.input_threshold[plan.in_order]),
+        "IN_SLOT": _c_list(range(len(plan.in_order))),
+        "OUT_START": ",".join(map(str, out_start)), "NUM_OUT_SLOTS": str(len(out_slot)),
+        "OUT_SLOT": _c_list(out_slot), "OUT_ONES": ",".join(map(str, out_ones)),
+        "GATE_FNS": "".join(f"ldlgn_{name}_g{i}," for i in range(len(funcs))) + "0",
+        "GATE_DECLS": "".join(f"void ldlgn_{name}_g{i}(lw_t *restrict w);\n" for i in range(len(funcs))),
+        "RANGE_CHECK": c_encode.range_check(name.upper(), net.input_bits),
+        "ENCODE": c_encode.encoder_source(net.input_feature[plan.in_order], net.input_threshold[plan.in_order],
+                                            1 if in_t == "uint8_t" else 2),
+        "SWAP32": c_encode.swap_macros(4, "LDLGN_SWAP32", "u32v"),
     }
-    pattern = re.compile("|".join(map(re.escape, subs)))
-
-    def fill(text: str) -> str:
-        for _ in range(2):  # substituted parts may hold placeholders themselves
-            text = pattern.sub(lambda m: subs[m.group(0)], text)
-        return text
-
     src = CSources(name, out_dir, out_dir / f"{name}.h", num_slots=plan.num_slots, num_gates=len(plan.gates))
-    write_text(src.header, fill(c_runtime.HEADER))
+    write_text(src.header, c_runtime.render_file("header.h", subs))
     impl = out_dir / f"{name}_impl.h"
-    write_text(impl, fill(c_runtime.IMPL_HEADER))
+    write_text(impl, c_runtime.render_file("impl.h", subs))
     src.internal_headers.append(impl)
     driver = out_dir / f"{name}.c"
-    write_text(driver, fill(c_runtime.DRIVER))
+    write_text(driver, c_runtime.render_file("driver.c", subs))
     src.sources.append(driver)
     bounds = np.linspace(0, len(funcs), units + 1).round().astype(int) if units else []
     for u in range(units):
