@@ -1,3 +1,9 @@
+"""Shared test set-up: quiet thread pools, fixed seeds, the CI Hypothesis profile, CUDA skips.
+
+Tiers: ``make test-fast`` runs ``-m "not slow"`` (about a minute on two cores); ``make test`` runs
+everything. Mark a test ``@pytest.mark.slow`` when it alone takes several seconds or more.
+"""
+
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -17,7 +23,7 @@ if os.environ.get("CI"):
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 (tests that draw from numpy's global generator stay reproducible)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -76,6 +76,7 @@ def test_all_16_gates_on_all_rows(cache, vector_bits):
     assert_same(model, net, x)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vector_bits", [NATIVE, 64, 256])
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), input_bits=st.integers(1, 16), num_classes=st.integers(1, 5),

@@ -4,7 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ldlgn.demo import run_demo
+
+pytestmark = pytest.mark.slow  # each test trains and runs a whole flow
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

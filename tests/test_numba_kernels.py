@@ -175,6 +175,7 @@ def test_threading_layer_default_respects_environment(env, expected):
     assert out.stdout.strip() == expected
 
 
+@pytest.mark.slow
 def test_second_process_loads_kernels_from_the_cache():
     """cache=True: a fresh process finds the compiled kernels on disk instead of recompiling them."""
     import subprocess

@@ -148,6 +148,7 @@ def test_optimize_random_layered_net_random_vectors(seed):
     assert_normal_form(after)
 
 
+@pytest.mark.slow
 def test_optimize_48k_gate_net():
     rng = np.random.default_rng(7)
     net = lower(random_discrete(rng, 768, 4, [12000] * 4, 10))

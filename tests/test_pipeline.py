@@ -11,6 +11,8 @@ from ldlgn.compiler import load_netlist, save_netlist
 from ldlgn.datasets import load_dataset
 from ldlgn.train import TrainConfig, train
 
+pytestmark = pytest.mark.slow  # the module's fixture trains a digits model (about a minute)
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

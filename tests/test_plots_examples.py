@@ -97,6 +97,7 @@ def run_example(name: str, *args: str) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow
 def test_iwp_vs_op_example(tmp_path):
     out = run_example("iwp_vs_op.py", "--short", "--backend", "torch", "--out", str(tmp_path))
     for label in ("IWP-RI", "OP"):
@@ -112,6 +113,7 @@ def test_iwp_vs_op_example(tmp_path):
     assert_png(tmp_path / "iwp_vs_op.png")
 
 
+@pytest.mark.slow
 def test_depth_scaling_example(tmp_path):
     out = run_example("depth_scaling.py", "--short", "--backend", "torch", "--out", str(tmp_path))
     header = re.search(r"^depth\s+IWP-RI\s+OP-RI\s+IWP-Gauss$", out, re.M)

@@ -49,6 +49,7 @@ def test_random_nets_fixed_seeds(seed, bits, classes, pipelined, every):
     assert r.samples == 64 and r.vectors_per_s > 0
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), gates=st.integers(1, 300), classes=st.integers(1, 6),
        pipelined=st.booleans(), every=st.integers(1, 3), special=st.integers(0, 4))
