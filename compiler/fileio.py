@@ -1,14 +1,38 @@
-"""Atomic file output and output-folder checks shared by every writer of ldlgn.
+"""Atomic file output, output-folder checks and the run-folder lock shared by every writer of ldlgn.
 
 A file is written to a temporary file in its destination folder and renamed onto its name, so an
-interrupted run never leaves half a file behind.
+interrupted run never leaves half a file behind. The result gets the mode an ordinary ``open``
+would give it (``0o666`` less the umask), not the private mode of the temporary file.
 """
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+#: the lock file :func:`lock_folder` holds inside a folder
+LOCK_NAME = ".lock"
+_UMASK_GUARD = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask. Read from ``/proc`` where it can be (Linux), since the portable way
+    (set it and put it back) briefly changes it for every thread of the process."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_GUARD:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def atomic_write(path, write) -> Path:
@@ -19,6 +43,7 @@ def atomic_write(path, write) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0o600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -47,3 +72,32 @@ def check_output_dir(path) -> Path:
     if path.exists() and not path.is_dir():
         raise ValueError(f"output folder {path} exists and is not a folder")
     return path
+
+
+@contextmanager
+def lock_folder(path, user: str = "another ldlgn run") -> Iterator[Path]:
+    """Hold an exclusive lock on the folder ``path`` (made if missing) for the ``with`` block.
+
+    The lock is ``flock`` on ``path/.lock``, so it ends with its process: a lock file left by a
+    run that crashed blocks nothing. The file itself stays, because deleting it would let two
+    runs each lock a file of their own. A second holder is refused at once with a
+    ``RuntimeError`` naming the folder, ``user`` and the process id written in the file (POSIX).
+    """
+    import fcntl
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise RuntimeError(f"{path} is in use by {user}{who}: wait for it to finish or use "
+                               "another folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield path
+    finally:
+        os.close(fd)
