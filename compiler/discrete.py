@@ -1,4 +1,4 @@
-"""The discrete description of a trained network: what the compiler consumes (DESIGN.md §3–§4).
+"""The discrete description of a trained network: what the compiler consumes (docs/netlist.md, docs/encoder.md).
 
 ``encoder (integer thresholds) → layers of 2-input gates (input indices + truth tables) →
 integer popcount per class → argmax (ties to the lowest class)``.

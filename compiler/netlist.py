@@ -4,7 +4,7 @@ Node ids: ``0`` is constant 0, ``1`` is constant 1, ``2 … 2+I-1`` are the prim
 encoder comparator ``x[input_feature[i]] > input_threshold[i]``), and gate ``g`` is node
 ``2 + I + g``. Gates are topologically ordered: a gate reads only nodes with smaller ids. Every
 gate has two inputs (``fanin[g] = (A, B)``) and a 4-bit truth table in the convention of
-:mod:`ldlgn.truth_tables`. ``outputs`` lists the output node ids, grouped into ``num_classes``
+:mod:`ldlgn.compiler.truth_tables`. ``outputs`` lists the output node ids, grouped into ``num_classes``
 contiguous groups of equal size.
 """
 from __future__ import annotations

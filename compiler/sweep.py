@@ -3,11 +3,11 @@
 Most passes are one forward sweep over the gates in topological
 order (a Numba loop): each node is mapped to a *literal* ``2·node + inverted`` of the rewritten
 net, a gate's fanins are looked up in that map (an inverted fanin is folded into the gate's truth
-table with :func:`~ldlgn.truth_tables.negate_input`), and the pass then either keeps the gate
+table with :func:`~ldlgn.compiler.truth_tables.negate_input`), and the pass then either keeps the gate
 (possibly with a new fanin/table) or replaces it by a literal of an earlier node. A shared,
 vectorized rebuild then drops the replaced gates, renumbers the rest compactly (order kept) and
 makes every output a plain node again: a gate referenced by outputs only inverted is flipped with
-:func:`~ldlgn.truth_tables.negate_output` (its consumers absorb the flip); otherwise one inverter
+:func:`~ldlgn.compiler.truth_tables.negate_output` (its consumers absorb the flip); otherwise one inverter
 gate ``(m, m, NOT_A)`` per node is appended. Primary inputs are never renumbered or removed.
 
 A gate whose table depends on one input only is kept in the canonical *one-input form*: fanin

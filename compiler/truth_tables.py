@@ -1,4 +1,4 @@
-"""The one truth-table convention of ldlgn (see DESIGN.md §2).
+"""The one truth-table convention of ldlgn (docs/truth-tables.md).
 
 A gate has inputs ``x0 … x(n-1)``; input row ``r`` reads them as a binary number with the
 **first input most significant** (two inputs: ``r = 2·A + B``, rows ``00, 01, 10, 11``).

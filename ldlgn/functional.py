@@ -1,7 +1,7 @@
 """Relaxed two-input gates in polynomial form, with a choice of compute backend.
 
 ``y[:, i] = c[i,0] + c[i,1]·A + c[i,2]·B + c[i,3]·A·B`` with ``A = x[:, a[i]]``, ``B = x[:, b[i]]``
-(DESIGN.md §2). ``backend="auto"`` takes the Numba kernels for float32 CPU tensors and plain
+(docs/truth-tables.md). ``backend="auto"`` takes the Numba kernels for float32 CPU tensors and plain
 torch otherwise (CUDA, float64 for gradcheck).
 """
 from __future__ import annotations

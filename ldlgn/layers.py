@@ -74,7 +74,7 @@ class LogicLayer(nn.Module):
     """A layer of ``out_dim`` learned two-input logic gates.
 
     Training mode computes the relaxed gates ``c0 + c1·A + c2·B + c3·A·B``; eval mode computes
-    the discretized network exactly (DESIGN.md §3). Connections are buffers ``a`` and ``b``.
+    the discretized network exactly (docs/discretization.md). Connections are buffers ``a`` and ``b``.
     """
 
     def __init__(self, in_dim: int, out_dim: int, parametrization: str = "iwp", estimator: str = "sin",

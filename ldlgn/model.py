@@ -1,4 +1,4 @@
-"""``LogicNet`` = thermometer encoder → logic layers → GroupSum (DESIGN.md §4)."""
+"""``LogicNet`` = thermometer encoder → logic layers → GroupSum (docs/engines.md)."""
 from __future__ import annotations
 
 import numpy as np
@@ -94,7 +94,14 @@ class LogicNet(nn.Module):
         return scores, scores.argmax(1)
 
     def discrete(self) -> DiscreteNet:
-        """The discretized network: encoder thresholds, gate layers, class grouping."""
+        """The discretized network: encoder thresholds, gate layers, class grouping.
+
+        Refuses (``ValueError``) parameters that are NaN or infinite: they would discretize to
+        constant gates, a network that silently ignores its inputs."""
+        for i, layer in enumerate(self.layers):
+            if not bool(torch.isfinite(layer.weights).all()):
+                raise ValueError(f"layer {i} of {len(self.layers)} has non-finite parameters (NaN or inf): "
+                                 "the model diverged in training and cannot be discretized")
         return DiscreteNet(self.encoder.thresholds.cpu().numpy(), self.encoder.input_bits,
                            [layer.discrete() for layer in self.layers], self.num_classes,
                            self.group_sum.tau)

@@ -1,7 +1,7 @@
 """Numba CPU kernels for relaxed two-input gate layers (training).
 
 Forward ``y[:, i] = c[i,0] + c[i,1]·A + c[i,2]·B + c[i,3]·A·B`` with ``A = x[:, a[i]]``,
-``B = x[:, b[i]]`` (DESIGN.md §2), and its backward pass, as a ``torch.autograd.Function``.
+``B = x[:, b[i]]`` (docs/truth-tables.md), and its backward pass, as a ``torch.autograd.Function``.
 
 Memory layout. The kernels work *gate-major*: activations are stored as ``(features, batch)``
 so that a gate reads two contiguous rows and writes one, and every inner loop runs over the

@@ -1,7 +1,7 @@
 """Gate parametrizations: input-wise (IWP) and the original 16-gate one (OP).
 
 Both turn a parameter matrix ``Ω`` into row values ``ω`` (the relaxed output on each input row,
-DESIGN.md §2) and into discrete truth tables (DESIGN.md §3):
+docs/truth-tables.md) and into discrete truth tables (docs/discretization.md):
 
 * IWP: ``Ω`` is ``(n, 4)``; ``ω = ρ(Ω)`` with an estimator ``ρ``; bit ``r`` of the table is 1 iff
   ``ρ(Ω_r) > 0.5``.
@@ -101,7 +101,7 @@ def row_values(parametrization: str, estimator: str, w: torch.Tensor) -> torch.T
 
 
 def truth_tables(parametrization: str, estimator: str, w: torch.Tensor) -> torch.Tensor:
-    """Discrete truth tables ``(n,)`` int64 (DESIGN.md §3)."""
+    """Discrete truth tables ``(n,)`` int64 (docs/discretization.md)."""
     with torch.no_grad():
         if parametrization == "op":
             return _OP_TABLES.to(w.device)[torch.argmax(w, dim=-1)]
