@@ -1,4 +1,4 @@
-"""Training data sets on the integer input domain (DESIGN.md §4).
+"""Training data sets on the integer input domain (docs/encoder.md, docs/data-and-labels.md).
 
 Every loader returns unsigned integer features (``uint8``, or ``uint16`` above 8 bits) flattened
 to ``(n, F)``, int64 labels in ``0..num_classes-1`` and a train / val / test split:
@@ -9,7 +9,8 @@ to ``(n, F)``, int64 labels in ``0..num_classes-1`` and a train / val / test spl
 * ``mnist``, ``fashion-mnist``: the four standard IDX files (raw or ``.gz``) in ``root``.
 * ``cifar10``, ``cifar100``: the standard *binary version* files in ``root``.
   For these, val = the last ``val_fraction`` of a seeded permutation of train; test = official.
-* any ``.npz`` path holding integer ``X`` and ``y`` (optionally ``X_test``, ``y_test``).
+* any ``.npz`` path holding integer ``X`` and ``y`` (optionally ``X_test``, ``y_test``); the
+  labels of ``y`` must be exactly ``0..k-1`` with ``k ≥ 2`` (docs/data-and-labels.md).
 
 Split rows keep the order of the source (indices sorted); shuffle per epoch when training.
 """
@@ -85,6 +86,8 @@ class Dataset:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first inconsistency."""
+        if self.num_classes < 2:
+            raise ValueError(f"{self.name}: need at least 2 classes, got {self.num_classes}")
         if not 1 <= self.input_bits <= 16:
             raise ValueError(f"{self.name}: input_bits must be in 1..16, got {self.input_bits}")
         dtype = np.uint8 if self.input_bits <= 8 else np.uint16
@@ -350,7 +353,41 @@ def _npz_labels(path: Path, key: str, y: np.ndarray, n: int) -> np.ndarray:
                          f"of X")
     if y.size and y.min() < 0:
         raise ValueError(f"{path}: labels {key} out of range: negative label {y.min()}")
+    if y.size and int(y.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{path}: labels {key} out of range: label {y.max()} exceeds int64")
     return y.astype(np.int64)
+
+
+def _npz_classes(path: Path, y: np.ndarray) -> int:
+    """The number of classes ``k`` of the training labels, which must be exactly ``0..k-1`` with
+    ``k ≥ 2`` (docs/data-and-labels.md): a gap would silently train classes no sample has."""
+    present = np.unique(y)
+    if len(present) < 2:
+        raise ValueError(f"{path}: labels y hold a single class ({present[0]}); a classifier needs "
+                         "at least 2 classes")
+    k, top = len(present), int(present[-1])
+    if top != k - 1:
+        count = top + 1 - k
+        shown = np.setdiff1d(np.arange(min(top + 1, k + 10)), present)[:10]
+        listed = ", ".join(str(v) for v in shown) + (", ..." if count > len(shown) else "")
+        raise ValueError(
+            f"{path}: labels y must be exactly 0..k-1, but {count} labels are missing from 0..{top} "
+            f"({k} present): missing labels {listed}; remap them to 0..{k - 1} first, "
+            "e.g. y = numpy.unique(y, return_inverse=True)[1] (the i-th smallest label becomes i)")
+    return k
+
+
+def _npz_test_split(path: Path, arrays: dict, shape: tuple, y: np.ndarray):
+    """``(X_test, y_test)`` flattened and checked against the training arrays."""
+    x_test = _npz_features(path, "X_test", arrays["X_test"])
+    if arrays["X_test"].shape[1:] != shape:
+        raise ValueError(f"{path}: shape mismatch: X_test rows have shape "
+                         f"{arrays['X_test'].shape[1:]}, X rows {shape}")
+    y_test = _npz_labels(path, "y_test", arrays["y_test"], x_test.shape[0])
+    if y_test.size and y_test.max() > y.max():
+        raise ValueError(f"{path}: labels y_test out of range: label {y_test.max()} never "
+                         f"occurs in y (labels 0..{y.max()})")
+    return x_test, y_test
 
 
 def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
@@ -364,16 +401,11 @@ def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
     x = _npz_features(path, "X", arrays["X"])
     y = _npz_labels(path, "y", arrays["y"], x.shape[0])
     shape = arrays["X"].shape[1:]
+    test = _npz_test_split(path, arrays, shape, y) if "X_test" in arrays else None
+    num_classes = _npz_classes(path, y)
     rng = np.random.default_rng(seed)
-    if "X_test" in arrays:
-        x_test = _npz_features(path, "X_test", arrays["X_test"])
-        if arrays["X_test"].shape[1:] != shape:
-            raise ValueError(f"{path}: shape mismatch: X_test rows have shape "
-                             f"{arrays['X_test'].shape[1:]}, X rows {shape}")
-        y_test = _npz_labels(path, "y_test", arrays["y_test"], x_test.shape[0])
-        if y_test.size and y_test.max() > y.max():
-            raise ValueError(f"{path}: labels y_test out of range: label {y_test.max()} never "
-                             f"occurs in y (labels 0..{y.max()})")
+    if test is not None:
+        x_test, y_test = test
         train, val = stratified_split(y, val_fraction, rng)
         split = f"seeded stratified split (seed {seed}): val {val_fraction:.0%} of X; test = X_test"
     else:
@@ -386,7 +418,6 @@ def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
     top = max(int(x.max()), int(x_test.max()) if x_test.size else 0)
     bits = max(1, top.bit_length())
     dtype = np.uint8 if bits <= 8 else np.uint16
-    num_classes = int(y.max()) + 1
     text = (f"{path.name}: integer features as stored ({bits} bits, max {top}), "
             f"{num_classes} classes; {split}")
     return Dataset(path.stem, x[train].astype(dtype), y[train], x[val].astype(dtype), y[val],

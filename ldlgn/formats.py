@@ -10,6 +10,7 @@ the problem (truncated, foreign, corrupt). Nothing is ever unpickled.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zipfile
@@ -72,7 +73,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         )
     dims = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_DTYPES[code]
-    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(dims) * dtype.itemsize  # Python ints: 255 dims of 2**32 - 1 do not wrap
     if len(data) != expected:
         problem = "truncated" if len(data) < expected else "has trailing bytes"
         raise ValueError(

@@ -286,7 +286,7 @@ def test_npz_without_test_is_split_and_small_values_are_uint8(tmp_path):
     assert ds.input_bits == 1 and ds.x_train.dtype == np.uint8
     assert [len(ds.y_train), len(ds.y_val), len(ds.y_test)] == [29, 3, 8]
     assert np.bincount(ds.y_test).tolist() == [4, 4]
-    path = write_npz(tmp_path / "c.npz", X=np.full((5, 3), 256, np.uint16), y=np.zeros(5, int))
+    path = write_npz(tmp_path / "c.npz", X=np.full((5, 3), 256, np.uint16), y=np.arange(5) % 2)
     ds = load_dataset(path)
     assert ds.input_bits == 9 and ds.x_train.dtype == np.uint16
 
