@@ -2,14 +2,19 @@
 
 Content: ``{"format": "ldlgn-checkpoint", "version": 1, "config": {...}, "state_dict": {...},
 "meta": {...}}`` plus, for training state, ``"train_state"`` (optimizer, step, RNG, history).
+The same content gives the same bytes. A stored config is checked against this machine's memory
+and against the stored parameters before any model is built from it.
 """
 from __future__ import annotations
 
+import io
+import re
 import zipfile
 from pathlib import Path
 
 import torch
 
+from . import sizing
 from .compiler.fileio import atomic_write
 from .model import LogicNet
 
@@ -32,7 +37,23 @@ def save(model: LogicNet, path, meta: dict | None = None, train_state: dict | No
     }
     if train_state is not None:
         payload["train_state"] = train_state
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    buffer = io.BytesIO()  # torch names the archive's top folder after a path, "archive" for a buffer
+    torch.save(payload, buffer)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
+
+
+def _reason(err: Exception) -> str:
+    """torch's message cut to its verdict: ldlgn never passes on torch's advice to load unsafely."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip()  # no terminal colours
+    found = re.search(r"WeightsUnpickler error:(.*?)(?:Check the documentation|$)", text, re.DOTALL)
+    if found:
+        line = " ".join(found.group(1).split())
+    else:
+        line = text.splitlines()[0] if text else ""
+    line = re.split(r"\.\s+(?:Please|Use|Re-running|If you|Check|You can)\b", line)[0].rstrip(". ")
+    if not line or re.search(r"weights_only|safe_globals|trust", line, re.IGNORECASE):
+        return type(err).__name__
+    return line
 
 
 def read(path) -> dict:
@@ -44,10 +65,11 @@ def read(path) -> dict:
         raise CheckpointError(f"{path} is truncated or not a torch checkpoint (no complete zip archive)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
-        raise CheckpointError(f"{path} is truncated or not a torch checkpoint: {err}") from None
-    except Exception as err:  # the safe unpickler refuses foreign objects with its own errors
-        raise CheckpointError(f"{path} holds objects a safe load refuses (not an ldlgn checkpoint): {err}") from None
+    except Exception as err:  # noqa: BLE001 (torch raises many kinds; all mean "not readable")
+        if "WeightsUnpickler" in str(err) or "weights_only" in str(err):  # foreign objects refused
+            raise CheckpointError(f"{path} holds objects a safe load refuses (not an ldlgn "
+                                  f"checkpoint): {_reason(err)}") from None
+        raise CheckpointError(f"{path} is truncated or not a torch checkpoint: {_reason(err)}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an ldlgn checkpoint (no '{FORMAT}' format tag)")
     if payload.get("version") != VERSION:
@@ -61,6 +83,7 @@ def read(path) -> dict:
 def load(path, device=None) -> LogicNet:
     """Rebuild the model stored in ``path``; its outputs equal the saved model's exactly."""
     payload = read(path)
+    _check_sizes(path, payload)
     try:
         model = LogicNet(**payload["config"])
         model.load_state_dict(payload["state_dict"], strict=True)
@@ -69,3 +92,26 @@ def load(path, device=None) -> LogicNet:
     model.checkpoint_meta = payload.get("meta", {})
     model.eval()
     return model.to(device) if device is not None else model
+
+
+def _check_sizes(path, payload: dict) -> None:
+    """Refuse a config that this machine cannot hold or that the stored parameters contradict,
+    before building it: a small file may claim a model of any size."""
+    cfg = payload["config"]
+    keys = ("num_features", "num_classes", "width", "depth", "num_thresholds")
+    if not all(isinstance(cfg.get(k), int) and not isinstance(cfg[k], bool) and cfg[k] >= 1 for k in keys):
+        raise CheckpointError(f"{path}: config sizes {', '.join(keys)} must be positive integers, "
+                              f"got {[cfg.get(k) for k in keys]}")
+    sizes = ", ".join(f"{k}={cfg[k]}" for k in keys)
+    need = sizing.model_bytes(**{k: cfg[k] for k in keys}, parametrization=cfg.get("parametrization"))
+    limit = sizing.memory_limit_bytes()
+    if need > limit:
+        raise CheckpointError(f"{path}: its config ({sizes}) describes a model that needs about "
+                              f"{sizing.format_bytes(need)} of memory, more than this machine's "
+                              f"{sizing.format_bytes(limit)}")
+    gates = sizing.gate_count(cfg["width"], cfg["depth"], cfg["num_classes"])
+    stored = sum(int(v.shape[0]) for k, v in payload["state_dict"].items()
+                 if k.endswith(".weights") and isinstance(v, torch.Tensor) and v.dim() > 0)
+    if stored != gates:
+        raise CheckpointError(f"{path}: config and parameters do not form a valid model: its config "
+                              f"({sizes}) makes {gates} gates, but the file stores parameters of {stored}")

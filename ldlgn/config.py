@@ -2,6 +2,7 @@
 command builds its help without loading torch)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .compiler.encoding import ENCODINGS
@@ -15,8 +16,20 @@ IWP_ESTIMATORS = ("sin", "sigmoid", "sin-st", "sigmoid-st", "linear-st")
 IWP_INITS = ("ri", "gauss", "and-or", "and-or-ri", "uniform")
 OP_INITS = ("ri", "gauss")
 
-__all__ = ["BACKENDS", "CONNECTIONS", "ENCODINGS", "IWP_ESTIMATORS", "IWP_INITS", "OP_INITS",
-           "PARAMETRIZATIONS", "TrainConfig"]
+#: deeper nets than this are refused: far beyond any published depth, and each layer is a module
+MAX_DEPTH = 1024
+#: seeds are 64-bit signed integers for torch's generators
+MAX_SEED = 2**63 - 1
+
+__all__ = ["BACKENDS", "CONNECTIONS", "ENCODINGS", "IWP_ESTIMATORS", "IWP_INITS", "MAX_DEPTH", "MAX_SEED",
+           "OP_INITS", "PARAMETRIZATIONS", "TrainConfig", "option_name"]
+
+_OPTION_NAMES = {"num_thresholds": "--thresholds", "parametrization": "--param"}
+
+
+def option_name(field: str) -> str:
+    """The ``ldlgn train`` option that sets the :class:`TrainConfig` field ``field``."""
+    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
 
 
 @dataclass
@@ -45,8 +58,20 @@ class TrainConfig:
     backend: str = "auto"
 
     def check(self) -> None:
+        """Raise ``ValueError`` naming the first option out of its range (sizes against the
+        machine's memory are checked once the data set is known: :mod:`ldlgn.sizing`)."""
         for name in ("width", "depth", "steps", "num_thresholds", "batch_size"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        if self.lr <= 0 or self.tau <= 0:
-            raise ValueError("lr and tau must be positive")
+                raise ValueError(f"{option_name(name)} must be ≥ 1, got {getattr(self, name)}")
+        if self.depth > MAX_DEPTH:
+            raise ValueError(f"--depth must be ≤ {MAX_DEPTH}, got {self.depth}")
+        if self.eval_every < 0:
+            raise ValueError(f"--eval-every must be ≥ 0 (0: every steps/20), got {self.eval_every}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"--seed must be in 0..2**63-1, got {self.seed}")
+        for name in ("lr", "tau", "grad_factor", "mu"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{option_name(name)} must be a finite number, got {value}")
+            if name != "mu" and value <= 0:
+                raise ValueError(f"{option_name(name)} must be positive, got {value}")

@@ -1,16 +1,18 @@
 """Trainer: Adam on cross-entropy, periodic relaxed and discretized validation, best checkpoint,
 exact resume.
 
-``out_dir/model.pt`` holds the best model by discretized validation accuracy, ``out_dir/last.pt`` the
-full training state (model, optimizer, step, batch-sampler RNG, history) written at every evaluation
-and when the run is interrupted (Ctrl-C takes effect at the end of the current step),
-and ``out_dir/metrics.json`` the final figures. Batches are drawn from a seeded generator whose
-state is checkpointed, so an interrupted run resumed with ``resume=True`` ends bit-identical to an
-uninterrupted one.
+``out_dir/model.pt`` holds the best model by discretized validation accuracy (the same bytes for
+the same seed and settings), ``out_dir/last.pt`` the full training state (model, optimizer, step,
+batch-sampler RNG, history) written at every evaluation and when the run is interrupted (Ctrl-C
+takes effect at the end of the current step), and ``out_dir/metrics.json`` the final figures.
+``out_dir/.lock`` marks the folder as in use while a run lasts. Batches are drawn from a seeded
+generator whose state is checkpointed, so an interrupted run resumed with ``resume=True`` ends
+bit-identical to an uninterrupted one.
 """
 from __future__ import annotations
 
 import json
+import math
 import signal
 import threading
 import time
@@ -21,8 +23,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint
-from .compiler.fileio import check_output_dir, write_json
+from . import checkpoint, sizing
+from .compiler.fileio import check_output_dir, lock_folder, write_json
 from .config import TrainConfig
 from .model import LogicNet
 
@@ -55,26 +57,39 @@ def accuracy(model: LogicNet, x, y, discrete: bool) -> float:
 
 
 def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True, dataset=None) -> dict:
-    """Train, keep the best checkpoint, write metrics; returns the metrics dict."""
+    """Train, keep the best checkpoint, write metrics; returns the metrics dict.
+
+    Options, the run's memory (:mod:`ldlgn.sizing`) and ``resume`` are checked before anything
+    is written; the run holds ``out_dir/.lock``, so a second run on the same folder is refused.
+    """
     from .datasets import load_dataset
 
     cfg.check()
     if cfg.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU")
     out = check_output_dir(out_dir)
+    if resume and not (out / "last.pt").is_file():
+        raise ValueError(f"nothing to resume in {out}: it holds no last.pt (start a new run without --resume)")
     ds = dataset if dataset is not None else load_dataset(cfg.data, cfg.root, seed=cfg.seed)
+    sizing.check_training_fits(ds.x_train.shape[1], ds.num_classes,
+                               {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization)
+    with lock_folder(out, "another training run"):
+        return _train_locked(cfg, ds, out, resume, progress)
+
+
+def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool) -> dict:
     model = build_model(cfg, ds)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
     state = {"step": 0, "seconds": 0.0, "best_val": -1.0, "best_step": 0, "history": []}
-    if resume and (out / "last.pt").exists():
+    if resume:
         state = _restore(out / "last.pt", cfg, model, opt, gen)
     x_train = torch.as_tensor(ds.x_train).to(cfg.device)
     y_train = torch.as_tensor(ds.y_train, dtype=torch.long).to(cfg.device)
     eval_every = cfg.eval_every or max(1, cfg.steps // 20)
     loss_fn = torch.nn.CrossEntropyLoss()
     bar = tqdm(total=cfg.steps, initial=state["step"], disable=not progress, desc="train", unit="step")
-    start, loss = time.perf_counter() - state["seconds"], float("nan")
+    start = time.perf_counter() - state["seconds"]
     model.train()
     stop = _InterruptAtStepEnd()
     try:
@@ -82,10 +97,10 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
             idx = torch.randint(len(x_train), (cfg.batch_size,), generator=gen).to(cfg.device)
             opt.zero_grad(set_to_none=True)
             batch_loss = loss_fn(model(x_train[idx]), y_train[idx])
+            loss = _finite_loss(batch_loss, state["step"] + 1, cfg)
             batch_loss.backward()
             opt.step()
             state["step"] += 1
-            loss = batch_loss.item()
             bar.update(1)
             if state["step"] % eval_every == 0 or state["step"] == cfg.steps:
                 state["seconds"] = time.perf_counter() - start
@@ -99,6 +114,20 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
         stop.release()
         bar.close()
     state["seconds"] = time.perf_counter() - start
+    return _final_metrics(cfg, ds, out, state)
+
+
+def _finite_loss(batch_loss: torch.Tensor, step: int, cfg: TrainConfig) -> float:
+    """The loss as a float; a NaN or infinite loss stops the run before it reaches the parameters."""
+    loss = batch_loss.item()
+    if not math.isfinite(loss):
+        raise RuntimeError(f"training diverged: the loss is {loss} at step {step}; the learning rate "
+                           f"(--lr {cfg.lr}) may be too high or --tau ({cfg.tau}) too small")
+    return loss
+
+
+def _final_metrics(cfg: TrainConfig, ds, out: Path, state: dict) -> dict:
+    """Test the best model and write ``metrics.json``."""
     best = checkpoint.load(out / "model.pt", device=cfg.device)
     metrics = {
         "dataset": ds.name, "steps": state["step"], "seconds": round(state["seconds"], 3),
