@@ -10,7 +10,8 @@ from . import __version__
 
 
 def _add_train(sub) -> None:
-    from .config import BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, PARAMETRIZATIONS, TrainConfig
+    from .config import (BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS,
+                         TrainConfig)
 
     d = TrainConfig()
     p = sub.add_parser("train", help="train a logic gate network",
@@ -19,12 +20,12 @@ def _add_train(sub) -> None:
     p.add_argument("--data", default=d.data, help="digits, breast_cancer, iris, mnist, fashion-mnist, "
                    "cifar10, cifar100, or a .npz with integer X and y (default: %(default)s)")
     p.add_argument("--root", default=None, help="folder with the standard MNIST (IDX) or CIFAR (binary) files")
-    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--out", required=True, help="run folder (one training run at a time: OUT/.lock)")
     p.add_argument("--width", type=int, default=d.width)
-    p.add_argument("--depth", type=int, default=d.depth)
+    p.add_argument("--depth", type=int, default=d.depth, help=f"layers, at most {MAX_DEPTH} (default: %(default)s)")
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--tau", type=float, default=d.tau)
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=int, default=d.seed, help="0..2**63-1 (default: %(default)s)")
     p.add_argument("--thresholds", dest="num_thresholds", type=int, default=d.num_thresholds,
                    help="thermometer thresholds per feature (default: %(default)s)")
     p.add_argument("--encoding", choices=ENCODINGS, default=d.encoding)
@@ -40,7 +41,8 @@ def _add_train(sub) -> None:
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="0: every steps/20")
     p.add_argument("--device", default=d.device, help="cpu or cuda")
     p.add_argument("--backend", choices=BACKENDS, default=d.backend, help="relaxed-gate kernels on CPU")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt "
+                   "(an error when there is none)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-plots", action="store_true", help="skip the training-curve and gate-type PNGs")
     p.set_defaults(func=_run_train)
