@@ -7,6 +7,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .extras import MissingExtraError, require
+
 #: Debian package of each external tool (for the install hint).
 PACKAGES = {"iverilog": "iverilog", "vvp": "iverilog", "yosys": "yosys", "verilator": "verilator"}
 
@@ -87,8 +89,10 @@ def lint(design, *, verilator: bool | None = None, pyverilog: bool = True) -> Li
 
 def _pyverilog(files: list, tmp: Path) -> str:
     """Parse with pyverilog (its parser tables and preprocessor output go to ``tmp``)."""
-    from pyverilog.vparser.parser import VerilogCodeParser
-
+    try:
+        VerilogCodeParser = require("pyverilog.vparser.parser", "sim", "the pyverilog check").VerilogCodeParser
+    except MissingExtraError as e:
+        return f"skipped ({e})"
     try:
         parser = VerilogCodeParser(files, preprocess_output=str(tmp / "pp.out"), outputdir=str(tmp),
                                    debug=False)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import formats
+from .compiler.extras import require
 
 DATASETS = ("digits", "breast_cancer", "iris", "mnist", "fashion-mnist", "cifar10", "cifar100")
 
@@ -191,12 +192,7 @@ def _val_note(val_fraction: float) -> str:
 
 # ---- loaders ----------------------------------------------------------------------------
 def _load_sklearn(name: str, seed: int, val_fraction: float) -> Dataset:
-    try:
-        from sklearn import datasets as skd
-    except ImportError:
-        raise ImportError(
-            f"the built-in {name!r} data set comes with scikit-learn: pip install scikit-learn"
-        ) from None
+    skd = require("sklearn.datasets", "data")
     bunch = {"digits": skd.load_digits, "breast_cancer": skd.load_breast_cancer,
              "iris": skd.load_iris}[name]()
     x, y = np.asarray(bunch.data), np.asarray(bunch.target, dtype=np.int64)

@@ -8,12 +8,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .compiler import truth_tables as tt
+from .compiler.extras import require
 from .compiler.fileio import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+else:
+    Figure = require("matplotlib.figure", "plots").Figure
 
 HISTORY_KEYS = ("step", "loss", "val_acc_relaxed", "val_acc_discrete")
 CURVES_PNG = "training_curves.png"

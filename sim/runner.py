@@ -21,6 +21,7 @@ import numpy as np
 
 from ldlgn.compiler.lint import require_tool
 from ldlgn.compiler.encoding import check_integer_inputs
+from ldlgn.compiler.extras import require
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.verilog import VerilogDesign, check_name, emit_verilog
 
@@ -153,7 +154,7 @@ def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, 
 
 
 def _run(design, x, scores, classes, work: Path, max_report: int, t0: float, jobs: int) -> SimResult:
-    from cocotb_tools.runner import get_runner
+    get_runner = require("cocotb_tools.runner", "sim").get_runner
 
     def build(always: bool):
         runner = get_runner("icarus")
@@ -200,7 +201,7 @@ def _run(design, x, scores, classes, work: Path, max_report: int, t0: float, job
 def _run_part(runner, design, x, scores, classes, work: Path, max_report: int, job: int, lo: int,
               hi: int) -> dict:
     """Simulate samples ``lo … hi-1`` in a simulator process of its own; return its report."""
-    from cocotb_tools.runner import get_results
+    get_results = require("cocotb_tools.runner", "sim").get_results
 
     part = work / f"part{job}"
     run_dir = part / "run"

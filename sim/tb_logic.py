@@ -13,7 +13,12 @@ import time
 
 import numpy as np
 
-import cocotb
+try:
+    import cocotb
+except ImportError:  # the runner imports this file outside the simulator: name the extra to install
+    from ldlgn.compiler.extras import require
+
+    cocotb = require("cocotb", "sim")
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
