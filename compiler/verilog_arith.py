@@ -4,6 +4,7 @@ The popcount is generated (not a template) so that its inputs are scalar ports: 
 links each output wire of the core straight into the adder tree. Feeding a wide vector and
 selecting single bits from it would re-evaluate every bit select on every change of the vector.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -60,8 +61,7 @@ def popcount_module(module: str, n: int) -> str:
         nxt = []
         for (a, ca), (b, cb) in zip(nodes[0::2], nodes[1::2]):
             w = score_width(ca + cb)
-            body.append(f"    wire [{w - 1}:0] t{t} = "
-                        f"{_zext(a, score_width(ca), w)} + {_zext(b, score_width(cb), w)};")
+            body.append(f"    wire [{w - 1}:0] t{t} = {_zext(a, score_width(ca), w)} + {_zext(b, score_width(cb), w)};")
             nxt.append((f"t{t}", ca + cb))
             t += 1
         if len(nodes) % 2:
@@ -69,21 +69,24 @@ def popcount_module(module: str, n: int) -> str:
         nodes = nxt
     last, count = nodes[0]
     body.append(f"    assign count = {_zext(last, score_width(count), width)};")
-    return "\n".join([f"// population count of {n} bits", f"module {module} (", *ports, ");",
-                      *body, "endmodule", ""])
+    return "\n".join([f"// population count of {n} bits", f"module {module} (", *ports, ");", *body, "endmodule", ""])
 
 
 def argmax_instance(instance: str, num_classes: int, swidth: int, scores: str, class_out: str) -> str:
     """Instance of the ``ldlgn_argmax`` template (ties go to the lowest class index)."""
-    return (f"    ldlgn_argmax #(.K({num_classes}), .W({swidth}), .CW({class_width(num_classes)}), "
-            f".LEAVES({argmax_leaves(num_classes)}))\n"
-            f"        {instance} (.scores({scores}), .class_out({class_out}));")
+    return (
+        f"    ldlgn_argmax #(.K({num_classes}), .W({swidth}), .CW({class_width(num_classes)}), "
+        f".LEAVES({argmax_leaves(num_classes)}))\n"
+        f"        {instance} (.scores({scores}), .class_out({class_out}));"
+    )
 
 
 def valid_pipe_instance(instance: str, latency: int) -> str:
     """Instance of the ``ldlgn_valid_pipe`` template (valid_in delayed by ``latency`` cycles)."""
-    return (f"    ldlgn_valid_pipe #(.L({latency})) {instance} "
-            f"(.clk(clk), .rst(rst), .valid_in(valid_in), .valid_out(valid_out));")
+    return (
+        f"    ldlgn_valid_pipe #(.L({latency})) {instance} "
+        f"(.clk(clk), .rst(rst), .valid_in(valid_in), .valid_out(valid_out));"
+    )
 
 
 def register_module(module: str, nodes: list, word: int = REGISTER_WORD) -> str:
@@ -96,7 +99,7 @@ def register_module(module: str, nodes: list, word: int = REGISTER_WORD) -> str:
     decl = ["    input  wire clk"] + [f"    input  wire n{v}" for v in nodes]
     decl += [f"    output wire q{v}" for v in nodes]
     lines += [d + "," for d in decl[:-1]] + [decl[-1], ");"]
-    words = [nodes[i:i + word] for i in range(0, len(nodes), word)]
+    words = [nodes[i : i + word] for i in range(0, len(nodes), word)]
     for w, bits in enumerate(words):
         lines.append(f"    reg [{len(bits) - 1}:0] r{w};")
     lines.append("    always @(posedge clk) begin")
