@@ -1,5 +1,7 @@
-"""Bit-sliced C back end: bit-exact against the reference evaluator, bad input, cache, standalone program."""
+"""Bit-sliced C back end: bit-exact against the reference evaluator, bad input, cache, standalone program,
+builds from shipped sources, loading without a compiler, templates."""
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ldlgn.compiler import analyze, c_build, c_runtime
 from ldlgn.compiler import truth_tables as tt
-from ldlgn.compiler import c_build
-from ldlgn.compiler.c_build import build_c
+from ldlgn.compiler.c_build import build_c, compile_library, load_library
 from ldlgn.compiler.c_emit import emit_c
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.reference import predict as reference_predict
@@ -220,3 +222,109 @@ def test_standalone_program_with_make(tmp_path):
     bad.write_bytes(b"\x00" * 61)
     res = subprocess.run([str(exe), str(bad)], capture_output=True, text=True)
     assert res.returncode == 1 and "not a multiple" in res.stderr
+
+
+@pytest.mark.parametrize("how", ["env", "argument"])
+def test_missing_compiler_is_an_error_not_a_fallback(cache, monkeypatch, how):
+    """$CC (or cc=) naming a compiler that does not exist must not quietly build with `cc`."""
+    net = golden_netlist()
+    if how == "env":
+        monkeypatch.setenv("CC", "/nonexistent/cc")
+        with pytest.raises(RuntimeError, match=r"\$CC='/nonexistent/cc'.*sudo apt-get install gcc"):
+            build_c(net, "nocc", cache_dir=cache)
+    else:
+        with pytest.raises(RuntimeError, match=r"'/nonexistent/cc'.*sudo apt-get install gcc"):
+            build_c(net, "nocc", cache_dir=cache, cc="/nonexistent/cc")
+
+
+def corrupt_one_gate(c_dir, name):
+    """Turn the first AND gate ``w[i] = w[j] & w[k];`` of the shipped gate files into an OR."""
+    for path in sorted(Path(c_dir).glob(f"{name}_gates*.c")):
+        text = path.read_text()
+        match = re.search(r"^    w\[\d+\] = w\[\d+\] & w\[\d+\];$", text, re.M)
+        if match:
+            path.write_text(text[:match.start()] + match.group(0).replace("&", "|") + text[match.end():])
+            return
+    raise AssertionError("no AND gate to corrupt")
+
+
+def test_library_is_compiled_from_the_shipped_sources(tmp_path):
+    """compile_library builds what is on disk, not the netlist: an edited gate file gives a library
+    that disagrees with the reference (what verify must catch), also when it replaces a library
+    of the same path that this process has already loaded."""
+    net = golden_netlist()
+    x = np.ascontiguousarray(np.tile(tt.row_bits(), (100, 1)), dtype=np.uint8)
+    emit_c(net, tmp_path / "c", "ship")
+    lib = compile_library(tmp_path / "c", "ship", tmp_path / "lib")
+    assert lib == (tmp_path / "lib" / "libldlgn_ship.so").resolve()
+    assert sorted(p.name for p in (tmp_path / "lib").iterdir()) == ["libldlgn_ship.so"]
+    assert not list(tmp_path.glob(".build-*")) and not list((tmp_path / "c").glob("*.o"))
+    assert_same(load_library(lib, "ship", 2, 16, 1), net, x)
+
+    corrupt_one_gate(tmp_path / "c", "ship")
+    bad = load_library(compile_library(tmp_path / "c", "ship", tmp_path / "lib"), "ship", 2, 16, 1)
+    scores, _ = bad.predict(x)
+    assert (scores != reference_predict(net, x)[0]).any()
+
+
+def test_load_library_needs_no_compiler(tmp_path, monkeypatch):
+    rng = np.random.default_rng(8)
+    net = random_netlist(rng, 12, 30, 200, 3, 7, 8)
+    emit_c(net, tmp_path / "c", "nocc")
+    lib = compile_library(tmp_path / "c", "nocc", tmp_path / "lib", vector_bits=64)
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    with pytest.raises(RuntimeError, match="not found"):
+        c_build.find_compiler()  # no compiler can be run here
+    model = load_library(lib, "nocc", net.num_features, net.num_classes, net.input_bits)
+    assert model.vector_bits == 64
+    assert_same(model, net, random_inputs(rng, net, 500))
+    with pytest.raises(FileNotFoundError, match="no compiled C library"):
+        load_library(tmp_path / "lib" / "missing.so", "nocc", 12, 3, 8)
+    with pytest.raises(ValueError, match="another design name"):
+        load_library(lib, "other", 12, 3, 8)
+
+
+def test_compile_library_needs_the_driver_and_a_named_compiler(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="no C driver"):
+        compile_library(tmp_path, "absent", tmp_path / "lib")
+    emit_c(golden_netlist(), tmp_path / "c", "g")
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    with pytest.raises(RuntimeError, match=r"\$CC='/nonexistent/cc'.*sudo apt-get install gcc"):
+        compile_library(tmp_path / "c", "g", tmp_path / "lib")
+    assert not (tmp_path / "lib").exists()
+
+
+def test_emit_follows_the_analysis(tmp_path):
+    """The gates emitted are the analysis' live gates: an input that only an ignored operand
+    refers to is neither compared nor looked up; a re-emission removes stale gate units."""
+    # gate 0 = A (table 12) of inputs x0 > 3 and x1 > 5: x1 is not read; output gate 0 and gate 1
+    net = Netlist([0, 1, 0], [3, 5, 9], 2, 4, [[2, 3], [4, 2]], [12, 8], [5, 6], 2).validate()
+    analysis = analyze(net)
+    src = emit_c(net, tmp_path / "c", "an", analysis=analysis)
+    assert src.num_gates == analysis.num_live_gates == 2
+    assert "#define NIN 2 " in (tmp_path / "c" / "an.c").read_text()  # x0 > 3 and x0 > 9, not x1 > 5
+    for seed in range(5):
+        rnd = random_netlist(np.random.default_rng(seed), 9, 30, 150, 3, 5, 8)
+        assert emit_c(rnd, tmp_path / f"r{seed}", "r").num_gates == analyze(rnd).num_live_gates
+    with pytest.raises(ValueError, match="another netlist"):
+        emit_c(rnd, tmp_path / "x", "x", analysis=analysis)
+    big = random_netlist(np.random.default_rng(9), 9, 30, 3000, 5, 40, 8)  # 833 live gates: 7 functions
+    assert len(emit_c(big, tmp_path / "u", "u", units=3).sources) == 4
+    emit_c(big, tmp_path / "u", "u", units=1)
+    assert sorted(p.name for p in (tmp_path / "u").glob("u_gates*.c")) == ["u_gates0.c"]
+    lib = compile_library(tmp_path / "u", "u", tmp_path / "u_lib")
+    x = random_inputs(np.random.default_rng(0), big, 300)
+    assert_same(load_library(lib, "u", 9, 5, 8), big, x)
+
+
+def test_templates_reject_missing_placeholders():
+    assert c_runtime.render("a @X@ b @Y@", {"X": 1, "Y": "z", "UNUSED": 3}) == "a 1 b z"
+    with pytest.raises(ValueError, match="@Y@"):
+        c_runtime.render("a @X@ b @Y@", {"X": 1})
+    with pytest.raises(ValueError, match="@Z@"):
+        c_runtime.render("a @X@", {"X": "@Z@"})  # an unfilled fragment passed as a value
+    with pytest.raises(ValueError, match="driver.c.*@NUM_SLOTS@"):
+        c_runtime.render_file("driver.c", {"NAME": "n", "UNAME": "N"})
+    for filename in ("header.h", "impl.h", "driver.c", "encode.c", "range_check.c"):
+        assert c_runtime.PLACEHOLDER.search(c_runtime.template(filename))
