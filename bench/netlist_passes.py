@@ -7,6 +7,7 @@ same netlist (the analysis view, not the hot data structure).
 
 Run: ``OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/netlist_passes.py``
 """
+
 from __future__ import annotations
 
 import os
@@ -39,17 +40,23 @@ def main() -> None:
         t0 = time.perf_counter()
         opt, report = optimize(net)
         t_opt = time.perf_counter() - t0
-        print(f"{name}: lowering {t_lower:.2f} s, optimize {t_opt:.2f} s, "
-              f"gates {net.num_gates:,} -> {opt.num_gates:,} ({opt.num_gates / net.num_gates:.2f})")
+        print(
+            f"{name}: lowering {t_lower:.2f} s, optimize {t_opt:.2f} s, "
+            f"gates {net.num_gates:,} -> {opt.num_gates:,} ({opt.num_gates / net.num_gates:.2f})"
+        )
         for r in report:
-            print(f"    round {r['round']} {r['pass']:<24} {r['gates_before']:>9,} -> {r['gates_after']:>9,}  "
-                  f"{r['seconds']:.3f} s")
+            print(
+                f"    round {r['round']} {r['pass']:<24} {r['gates_before']:>9,} -> {r['gates_after']:>9,}  "
+                f"{r['seconds']:.3f} s"
+            )
         if net.num_gates <= 100_000:
             t0 = time.perf_counter()
             g = to_networkx(net)
             t_nx = time.perf_counter() - t0
-            print(f"  baseline: networkx view of the raw net ({g.number_of_nodes():,} nodes) {t_nx:.2f} s "
-                  f"= {t_nx / t_opt:.0f}x the whole optimization")
+            print(
+                f"  baseline: networkx view of the raw net ({g.number_of_nodes():,} nodes) {t_nx:.2f} s "
+                f"= {t_nx / t_opt:.0f}x the whole optimization"
+            )
 
 
 if __name__ == "__main__":

@@ -10,25 +10,29 @@ such small networks move by a few points from run to run; compare trends, not th
     python examples/depth_scaling.py                         # depths 2 4 8 12 16, width 256
     python examples/depth_scaling.py --short --out /tmp/x    # seconds-long smoke run
 """
+
 from __future__ import annotations
 
 import argparse
 import math
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
+from ldlgn.compiler.extras import require
 from ldlgn.datasets import load_dataset
 from ldlgn.plots import save_figure
 from ldlgn.train import TrainConfig, train
+
+# matplotlib is the [plots] extra: importing ldlgn.plots above already named it when missing
+Figure = require("matplotlib.figure", "plots").Figure
 
 VARIANTS = {"IWP-RI": ("iwp", "ri"), "OP-RI": ("op", "ri"), "IWP-Gauss": ("iwp", "gauss")}
 SHORT = dict(width=60, depths=[2, 4], steps=40, eval_every=20)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--data", default="digits")
     p.add_argument("--width", type=int, default=256)
     p.add_argument("--depths", type=int, nargs="+", default=[2, 4, 8, 12, 16])
@@ -72,12 +76,23 @@ def main(argv=None) -> int:
     tau = args.tau or round(math.sqrt(args.width / ds.num_classes), 1)
     out = Path(args.out)
     print(f"{ds.name}: width {args.width}, depths {args.depths}, {args.steps} steps, tau {tau}, lr {args.lr}")
-    accuracy = {label: [] for label in VARIANTS}
+    accuracy: dict[str, list[float]] = {label: [] for label in VARIANTS}
     for depth in args.depths:
         for label, (param, init) in VARIANTS.items():
-            cfg = TrainConfig(data=args.data, width=args.width, depth=depth, steps=args.steps, tau=tau,
-                              lr=args.lr, seed=args.seed, parametrization=param, init=init,
-                              eval_every=args.eval_every, device=args.device, backend=args.backend)
+            cfg = TrainConfig(
+                data=args.data,
+                width=args.width,
+                depth=depth,
+                steps=args.steps,
+                tau=tau,
+                lr=args.lr,
+                seed=args.seed,
+                parametrization=param,
+                init=init,
+                eval_every=args.eval_every,
+                device=args.device,
+                backend=args.backend,
+            )
             m = train(cfg, out / f"{label}-depth{depth}", progress=False, dataset=ds)
             accuracy[label].append(m["test_acc_discrete"])
 
@@ -85,8 +100,12 @@ def main(argv=None) -> int:
     print(f"{'depth':>5s} " + " ".join(f"{label:>10s}" for label in VARIANTS))
     for i, depth in enumerate(args.depths):
         print(f"{depth:5d} " + " ".join(f"{accuracy[label][i]:10.4f}" for label in VARIANTS))
-    fig = plot_depth_scaling(args.depths, accuracy, out / "depth_scaling.png",
-                             f"{ds.name}: width {args.width}, {args.steps} steps, tau {tau}")
+    fig = plot_depth_scaling(
+        args.depths,
+        accuracy,
+        out / "depth_scaling.png",
+        f"{ds.name}: width {args.width}, {args.steps} steps, tau {tau}",
+    )
     print(f"figure: {fig}")
     return 0
 

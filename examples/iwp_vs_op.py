@@ -8,6 +8,7 @@ discretized test accuracies, and writes a PNG with the validation curves.
     python examples/iwp_vs_op.py                       # width 2000, depth 4, 2000 steps on digits
     python examples/iwp_vs_op.py --short --out /tmp/x  # seconds-long smoke run
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,9 @@ SHORT = dict(width=120, depth=2, steps=60, eval_every=20)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--data", default="digits")
     p.add_argument("--width", type=int, default=2000)
     p.add_argument("--depth", type=int, default=4)
@@ -60,31 +62,56 @@ def main(argv=None) -> int:
     print(f"{ds.name}: width {args.width}, depth {args.depth}, {args.steps} steps, tau {tau}, lr {args.lr}")
     runs = {}
     for label, (param, init) in variants.items():
-        cfg = TrainConfig(data=args.data, width=args.width, depth=args.depth, steps=args.steps, tau=tau,
-                          lr=args.lr, seed=args.seed, parametrization=param, init=init,
-                          eval_every=args.eval_every, device=args.device, backend=args.backend)
+        cfg = TrainConfig(
+            data=args.data,
+            width=args.width,
+            depth=args.depth,
+            steps=args.steps,
+            tau=tau,
+            lr=args.lr,
+            seed=args.seed,
+            parametrization=param,
+            init=init,
+            eval_every=args.eval_every,
+            device=args.device,
+            backend=args.backend,
+        )
         runs[label] = train(cfg, out / label, progress=False, dataset=ds)
         write_run_plots(out / label)
 
-    print(f"\n{'run':8s} {'best val':>9s} {'at step':>8s} {'test (discrete)':>16s} {'test (relaxed)':>15s} "
-          f"{'seconds':>8s}")
+    print(
+        f"\n{'run':8s} {'best val':>9s} {'at step':>8s} {'test (discrete)':>16s} {'test (relaxed)':>15s} "
+        f"{'seconds':>8s}"
+    )
     for label, m in runs.items():
-        print(f"{label:8s} {m['val_acc_discrete']:9.4f} {m['best_step']:8d} {m['test_acc_discrete']:16.4f} "
-              f"{m['test_acc_relaxed']:15.4f} {m['seconds']:8.1f}")
+        print(
+            f"{label:8s} {m['val_acc_discrete']:9.4f} {m['best_step']:8d} {m['test_acc_discrete']:16.4f} "
+            f"{m['test_acc_relaxed']:15.4f} {m['seconds']:8.1f}"
+        )
 
     op, iwp = runs["OP"], runs["IWP-RI"]
     target = op["val_acc_discrete"]
     reach = steps_to_reach(iwp["history"], target)
     if reach is None:
-        print(f"\nIWP-RI did not reach OP's best discretized validation accuracy {target:.4f} "
-              f"within {args.steps} steps")
+        print(
+            f"\nIWP-RI did not reach OP's best discretized validation accuracy {target:.4f} within {args.steps} steps"
+        )
     else:
-        print(f"\nIWP-RI reaches OP's best discretized validation accuracy {target:.4f} at step {reach} "
-              f"(OP's best at step {op['best_step']}): {op['best_step'] / reach:.1f}x fewer steps")
-    print("final discretized test accuracy (best-validation checkpoint): "
-          f"IWP-RI {iwp['test_acc_discrete']:.4f}, OP {op['test_acc_discrete']:.4f}")
-    fig = plot_run_comparison(runs, out / "iwp_vs_op.png", target=target, target_label="OP best",
-                              title=f"{ds.name}: width {args.width}, depth {args.depth}, tau {tau}")
+        print(
+            f"\nIWP-RI reaches OP's best discretized validation accuracy {target:.4f} at step {reach} "
+            f"(OP's best at step {op['best_step']}): {op['best_step'] / reach:.1f}x fewer steps"
+        )
+    print(
+        "final discretized test accuracy (best-validation checkpoint): "
+        f"IWP-RI {iwp['test_acc_discrete']:.4f}, OP {op['test_acc_discrete']:.4f}"
+    )
+    fig = plot_run_comparison(
+        runs,
+        out / "iwp_vs_op.png",
+        target=target,
+        target_label="OP best",
+        title=f"{ds.name}: width {args.width}, depth {args.depth}, tau {tau}",
+    )
     print(f"figure: {fig}")
     return 0
 

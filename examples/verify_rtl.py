@@ -4,6 +4,7 @@ every class score and class with the model, combinational and pipelined.
     python examples/verify_rtl.py runs/digits/model.pt               # whole test split
     python examples/verify_rtl.py runs/digits/model.pt --samples 100
 """
+
 from __future__ import annotations
 
 import argparse
