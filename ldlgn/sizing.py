@@ -32,8 +32,11 @@ def memory_limit_bytes() -> int:
 
 
 def format_bytes(n: int) -> str:
-    """``n`` bytes in GiB (or MiB below one GiB), for messages."""
-    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+    """``n`` bytes in MiB, GiB or TiB, for messages."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n / 2**20:.3g} MiB"
 
 
 def gate_count(width: int, depth: int, num_classes: int) -> int:

@@ -136,6 +136,15 @@ def test_memory_limit_is_the_physical_memory():
     assert memory_limit_bytes() == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
+def test_the_estimate_lets_real_runs_through():
+    from ldlgn.sizing import check_training_fits
+
+    mnist = dict(width=64_000, depth=6, num_thresholds=3, batch_size=100)  # a large MNIST net
+    check_training_fits(784, 10, mnist, limit=16 * 2**30)
+    with pytest.raises(ValueError, match="--width 6400000 is too large"):
+        check_training_fits(784, 10, dict(mnist, width=6_400_000), limit=16 * 2**30)
+
+
 def test_checkpoint_claiming_a_huge_model_is_refused_before_building(base, tmp_path):
     payload = torch.load(base / "model.pt", weights_only=True)
     payload["config"]["width"] = 10**9
