@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,10 @@ def test_wheel_install_runs_outside_the_checkout(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
                    check=True, timeout=600)
     wheel = next(wheels.glob("ldlgn-*.whl"))
+    # package data: the PEP 561 marker (covers ldlgn.compiler and ldlgn.sim) and the templates
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+    assert {"ldlgn/py.typed", "ldlgn/compiler/c_templates/header.h", "ldlgn/rtl_templates/ldlgn_argmax.v"} <= names
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, timeout=600)
     code = f"TARGET = {str(target)!r}; CACHE = {str(tmp_path / 'cache')!r}\n" + CHECK
