@@ -5,6 +5,7 @@ Three steps, each usable on its own: :func:`~ldlgn.compiler.c_emit.emit_c` write
 C is what runs, and an edited file is noticed by ``verify``), :func:`load_library` loads a
 compiled library without any compiler. :func:`build_c` chains them behind a content-hash cache.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -27,8 +28,16 @@ INSTALL_HINT = "install a C compiler with: sudo apt-get install gcc"
 BASE_FLAGS = ("-std=c99", "-fPIC", "-march=native", "-fvisibility=hidden")  # only the API is exported
 DRIVER_FLAGS = ("-O3",)  #: the driver is one small unit; -O3 unrolls its encode/count/transpose loops
 #: straight-line gate code gains nothing from GCC's memory-level passes, which cost most of its time
-GATE_FLAGS_GCC = ("-O1", "-fno-tree-dse", "-fno-dse", "-fno-tree-fre", "-fno-tree-pta", "-fno-ipa-modref",
-                  "-fno-ipa-pure-const", "-fno-ipa-reference")
+GATE_FLAGS_GCC = (
+    "-O1",
+    "-fno-tree-dse",
+    "-fno-dse",
+    "-fno-tree-fre",
+    "-fno-tree-pta",
+    "-fno-ipa-modref",
+    "-fno-ipa-pure-const",
+    "-fno-ipa-reference",
+)
 GATE_FLAGS_OTHER = ("-O1",)
 
 
@@ -110,8 +119,14 @@ def library_name(name: str) -> str:
     return f"libldlgn_{name}.so"
 
 
-def compile_library(c_dir: str | Path, name: str, lib_dir: str | Path, cc: str | None = None,
-                    vector_bits: int | None = None, extra_flags: Sequence[str] = ()) -> Path:
+def compile_library(
+    c_dir: str | Path,
+    name: str,
+    lib_dir: str | Path,
+    cc: str | None = None,
+    vector_bits: int | None = None,
+    extra_flags: Sequence[str] = (),
+) -> Path:
     """Compile the C of design ``name`` that is in ``c_dir`` — the driver ``<name>.c`` and every
     ``<name>_gates<k>.c``, as they are on disk — into ``lib_dir/libldlgn_<name>.so``; returns its path.
 
@@ -123,8 +138,10 @@ def compile_library(c_dir: str | Path, name: str, lib_dir: str | Path, cc: str |
     c_dir, lib_dir = Path(c_dir).resolve(), Path(lib_dir).resolve()
     driver = c_dir / f"{name}.c"
     if not driver.is_file():
-        raise FileNotFoundError(f"no C driver {driver}: emit the sources with emit_c(netlist, {str(c_dir)!r}, "
-                                f"{name!r}) or `ldlgn compile MODEL --c`")
+        raise FileNotFoundError(
+            f"no C driver {driver}: emit the sources with emit_c(netlist, {str(c_dir)!r}, "
+            f"{name!r}) or `ldlgn compile MODEL --c`"
+        )
     compiler = find_compiler(cc)
     driver_flags, gate_flags, link_flags = _flags(compiler, vector_bits, extra_flags)
     jobs = [(driver, driver_flags)] + [(p, gate_flags) for p in gate_units(c_dir, name)]
@@ -172,8 +189,9 @@ class CModel:
         try:
             self._predict = getattr(self._lib, f"ldlgn_{name}_predict")
         except AttributeError:
-            raise ValueError(f"{self.library_path} has no ldlgn_{name}_predict: it was built for another "
-                             "design name") from None
+            raise ValueError(
+                f"{self.library_path} has no ldlgn_{name}_predict: it was built for another design name"
+            ) from None
         self._predict.restype = ctypes.c_int
         self._predict.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
         vb = getattr(self._lib, f"ldlgn_{name}_vector_bits")
@@ -187,13 +205,17 @@ class CModel:
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"inputs must have shape (n, {self.num_features}), got {x.shape}")
         if x.dtype != self.dtype:
-            raise TypeError(f"inputs must have dtype {self.dtype} (input_bits={self.input_bits}), got {x.dtype}; "
-                            f"convert with x.astype(np.{self.dtype})")
+            raise TypeError(
+                f"inputs must have dtype {self.dtype} (input_bits={self.input_bits}), got {x.dtype}; "
+                f"convert with x.astype(np.{self.dtype})"
+            )
         if not x.flags.c_contiguous:
             raise ValueError("inputs must be C-contiguous; pass np.ascontiguousarray(x)")
-        if x.size and self.input_max < np.iinfo(self.dtype).max and x.max() > self.input_max:
-            raise ValueError(f"input values must be in 0..{self.input_max} (input_bits={self.input_bits}), "
-                             f"got a maximum of {x.max()}")
+        if x.size and self.input_max < (1 << 8 * self.dtype.itemsize) - 1 and x.max() > self.input_max:
+            raise ValueError(
+                f"input values must be in 0..{self.input_max} (input_bits={self.input_bits}), "
+                f"got a maximum of {x.max()}"
+            )
         return x
 
     def predict(self, x):
@@ -203,7 +225,7 @@ class CModel:
         k = self.num_classes  # scores start on a cache line: the driver streams whole lines then
         flat = np.empty(n * k + 16, dtype=np.int32)
         start = (-flat.ctypes.data % 64) // 4
-        scores = flat[start:start + n * k].reshape(n, k)
+        scores = flat[start : start + n * k].reshape(n, k)
         classes = np.empty(n, dtype=np.int32)
         if n:
             rc = self._predict(x.ctypes.data, n, scores.ctypes.data, classes.ctypes.data)
@@ -217,8 +239,7 @@ class CModel:
         return self.predict(x)
 
 
-def load_library(lib_path: str | Path, name: str, num_features: int, num_classes: int,
-                 input_bits: int) -> CModel:
+def load_library(lib_path: str | Path, name: str, num_features: int, num_classes: int, input_bits: int) -> CModel:
     """Load the compiled library of design ``name`` (from :func:`compile_library` or :func:`build_c`)
     as a :class:`CModel`. Needs no C compiler: this is how a machine without one runs a shipped
     build. The sizes must be those the sources were emitted for (``<name>.h`` has them)."""
@@ -229,8 +250,14 @@ def load_library(lib_path: str | Path, name: str, num_features: int, num_classes
     return CModel(path, name, num_features, num_classes, input_bits)
 
 
-def build_c(netlist: Netlist, name: str = "net", cache_dir: str | Path | None = None, cc: str | None = None,
-            vector_bits: int | None = None, extra_flags: Sequence[str] = ()) -> CModel:
+def build_c(
+    netlist: Netlist,
+    name: str = "net",
+    cache_dir: str | Path | None = None,
+    cc: str | None = None,
+    vector_bits: int | None = None,
+    extra_flags: Sequence[str] = (),
+) -> CModel:
     """Emit, compile (cached by a hash of sources and flags) and load ``netlist`` as a :class:`CModel`.
 
     ``vector_bits`` (64, 128, 256, 512) fixes the word width; default: the widest the CPU supports.
@@ -259,7 +286,8 @@ def build_c(netlist: Netlist, name: str = "net", cache_dir: str | Path | None = 
                 if not (final / library_name(name)).exists():  # not a concurrent build that won the race
                     raise
             os.makedirs(tmp, exist_ok=True)  # TemporaryDirectory cleans up its own path
-    model = load_library(final / library_name(name), name, netlist.num_features, netlist.num_classes,
-                         netlist.input_bits)
+    model = load_library(
+        final / library_name(name), name, netlist.num_features, netlist.num_classes, netlist.input_bits
+    )
     model.build_seconds = time.perf_counter() - t0
     return model

@@ -11,6 +11,7 @@ use, reusing freed slots (last freed first, so the buffer stays small and warm i
 gates are split into many short functions spread over several translation units that compile
 quickly in parallel. The fixed C is in ``c_templates/`` (:mod:`ldlgn.compiler.c_runtime`).
 """
+
 from __future__ import annotations
 
 import re
@@ -71,7 +72,7 @@ def _read_operands(net: Netlist, analysis: Analysis) -> dict[int, tuple[int, ...
     (it may be dead and have no slot)."""
     fanin = net.fanin.tolist()
     reads_a, reads_b = analysis.reads_a.tolist(), analysis.reads_b.tolist()
-    reads = {}
+    reads: dict[int, tuple[int, ...]] = {}
     for g in analysis.live_gates.tolist():
         a, b = fanin[g]
         r = (a,) if reads_a[g] else ()
@@ -95,8 +96,9 @@ def _last_levels(net: Netlist, analysis: Analysis, reads: dict[int, tuple[int, .
     return last
 
 
-def _allocate_level(gs: list[int], lv: int, plan: _Plan, last_level: dict[int, int], free: list[int],
-                    first: int) -> None:
+def _allocate_level(
+    gs: list[int], lv: int, plan: _Plan, last_level: dict[int, int], free: list[int], first: int
+) -> None:
     """Give the gates ``gs`` of level ``lv`` (in evaluation order) their slots: a value read for the
     last time by a gate frees its slot for that gate's own result (last freed, first reused)."""
     last_pos = {}
@@ -159,9 +161,10 @@ def _gate_line(g: int, a: int, b: int, table: int, plan: _Plan, first: int) -> s
 def _gate_functions(net: Netlist, plan: _Plan, name: str) -> list[str]:
     """C text of every gate function, in evaluation order."""
     first, fanin, table = net.first_gate, net.fanin.tolist(), net.table.tolist()
-    funcs = []
+    funcs: list[str] = []
     for start in range(0, len(plan.gates), GATES_PER_FUNCTION):
-        lines = [_gate_line(g, *fanin[g], table[g], plan, first) for g in plan.gates[start:start + GATES_PER_FUNCTION]]
+        chunk = plan.gates[start : start + GATES_PER_FUNCTION]
+        lines = [_gate_line(g, fanin[g][0], fanin[g][1], table[g], plan, first) for g in chunk]
         body = "\n".join(lines)
         consts = "    const lw_t Z = {0}, O = ~Z;\n" if re.search(r"\b[ZO]\b", body) else ""
         k = len(funcs)
@@ -180,7 +183,7 @@ def _class_outputs(net: Netlist, plan: _Plan) -> tuple[list[int], list[int], lis
     out_slot, out_start, out_ones = [], [0], []
     for c in range(net.num_classes):
         ones, slots = 0, []
-        for o in net.outputs[c * net.group_size:(c + 1) * net.group_size].tolist():
+        for o in net.outputs[c * net.group_size : (c + 1) * net.group_size].tolist():
             if plan.const[o] >= 0:
                 ones += plan.const[o]
             else:
@@ -197,13 +200,24 @@ def _template_values(net: Netlist, plan: _Plan, name: str, num_funcs: int) -> di
     in_t = "uint8_t" if net.input_bits <= 8 else "uint16_t"
     in_feat, in_thr = net.input_feature[plan.in_order], net.input_threshold[plan.in_order]
     return {
-        "NAME": name, "UNAME": name.upper(), "NUM_FEATURES": str(net.num_features),
-        "NUM_CLASSES": str(net.num_classes), "INPUT_BITS": str(net.input_bits), "INPUT_MAX": str(net.input_max),
-        "IN_T": in_t, "NUM_SLOTS": str(plan.num_slots), "NUM_IN": str(len(plan.in_order)),
-        "NUM_CHUNKS": str(num_funcs), "COUNT_BITS": str(max(1, net.group_size.bit_length())),
-        "IN_FEAT": _c_list(in_feat), "IN_THR": _c_list(in_thr), "IN_SLOT": _c_list(range(len(plan.in_order))),
-        "OUT_START": ",".join(map(str, out_start)), "NUM_OUT_SLOTS": str(len(out_slot)),
-        "OUT_SLOT": _c_list(out_slot), "OUT_ONES": ",".join(map(str, out_ones)),
+        "NAME": name,
+        "UNAME": name.upper(),
+        "NUM_FEATURES": str(net.num_features),
+        "NUM_CLASSES": str(net.num_classes),
+        "INPUT_BITS": str(net.input_bits),
+        "INPUT_MAX": str(net.input_max),
+        "IN_T": in_t,
+        "NUM_SLOTS": str(plan.num_slots),
+        "NUM_IN": str(len(plan.in_order)),
+        "NUM_CHUNKS": str(num_funcs),
+        "COUNT_BITS": str(max(1, net.group_size.bit_length())),
+        "IN_FEAT": _c_list(in_feat),
+        "IN_THR": _c_list(in_thr),
+        "IN_SLOT": _c_list(range(len(plan.in_order))),
+        "OUT_START": ",".join(map(str, out_start)),
+        "NUM_OUT_SLOTS": str(len(out_slot)),
+        "OUT_SLOT": _c_list(out_slot),
+        "OUT_ONES": ",".join(map(str, out_ones)),
         "GATE_FNS": "".join(f"ldlgn_{name}_g{i}," for i in range(num_funcs)) + "0",
         "GATE_DECLS": "".join(f"void ldlgn_{name}_g{i}(lw_t *restrict w);\n" for i in range(num_funcs)),
         "RANGE_CHECK": c_encode.range_check(name.upper(), net.input_bits),
@@ -215,12 +229,12 @@ def _template_values(net: Netlist, plan: _Plan, name: str, num_funcs: int) -> di
 def _write_gate_units(out_dir: Path, name: str, funcs: list[str], units: int) -> list[Path]:
     """Write the gate functions into ``units`` files ``<name>_gates<k>.c`` and delete units of an
     earlier, larger emission (a build compiles every unit it finds)."""
-    bounds = np.linspace(0, len(funcs), units + 1).round().astype(int) if units else []
+    bounds = np.linspace(0, len(funcs), units + 1).round().astype(int).tolist() if units else []
     paths = []
     for u in range(units):
         path = out_dir / f"{name}_gates{u}.c"
         text = f'/* Gates of network "{name}", part {u} (generated by ldlgn). */\n#include "{name}_impl.h"\n\n'
-        write_text(path, text + "\n".join(funcs[bounds[u]:bounds[u + 1]]))
+        write_text(path, text + "\n".join(funcs[bounds[u] : bounds[u + 1]]))
         paths.append(path)
     for path in gate_units(out_dir, name):
         if path not in paths:
@@ -235,8 +249,9 @@ def gate_units(c_dir: Path, name: str) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def emit_c(netlist: Netlist, out_dir: str | Path, name: str = "net", units: int | None = None,
-           analysis: Analysis | None = None) -> CSources:
+def emit_c(
+    netlist: Netlist, out_dir: str | Path, name: str = "net", units: int | None = None, analysis: Analysis | None = None
+) -> CSources:
     """Write ``<name>.h``, ``<name>_impl.h``, ``<name>.c`` and ``<name>_gates<k>.c`` into ``out_dir``.
 
     ``units`` fixes the number of gate translation units (default: by size, at most 64).

@@ -16,6 +16,7 @@ shuffles above), so that a feature's samples lie in whole vectors; a comparator 
 vector compare per ``TW`` samples, packed to bits by AVX-512BW mask compares or a multiply
 trick. Portable path: one comparison per sample and comparator on ``uint64_t`` words.
 """
+
 from __future__ import annotations
 
 from . import c_runtime
@@ -24,10 +25,13 @@ from . import c_runtime
 def encoder_source(in_feat, in_thr, elem_bytes: int) -> str:
     """C text of the encoder (the ``encode.c`` fragment of the driver) for the comparators
     ``in_feat[i] > in_thr[i]`` sorted by feature, on inputs of ``elem_bytes`` bytes."""
-    return c_runtime.render_fragment("encode.c", {
-        "FE_TABLES": chunk_tables(in_feat, in_thr),
-        "SHUFFLES": shuffle_macros(elem_bytes),
-    })
+    return c_runtime.render_fragment(
+        "encode.c",
+        {
+            "FE_TABLES": chunk_tables(in_feat, in_thr),
+            "SHUFFLES": shuffle_macros(elem_bytes),
+        },
+    )
 
 
 def range_check(uname: str, input_bits: int) -> str:
@@ -59,30 +63,40 @@ def chunk_tables(in_feat, in_thr) -> str:
 
     def rows(values):
         return ",\n    ".join("{" + ",".join(map(str, r)) + "}" for r in values)
+
     n = len(starts)
-    return "\n".join([
-        f"#define LDLGN_FE_CHUNKS {n}", "#if defined(__AVX512VBMI__)",
-        c_array(f"uint32_t FE_BASE[{n}]", [feat[a] for a in starts]),
-        c_array(f"uint32_t FE_START[{n}]", starts),
-        c_array(f"uint32_t FE_COUNT[{n}]", [e - a for a, e in zip(starts, ends)]),
-        c_array(f"uint8_t FE_SEQ[{n}]", [int(e - a == 64 and feat[a:e] == list(range(feat[a], feat[a] + 64)))
-                                         for a, e in zip(starts, ends)]),
-        f"#define FE_BASE_MAX {max(feat[a] for a in starts)}u",
-        f"static const uint8_t FE_IDX[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(idx)}}};",
-        f"static const uint8_t FE_THR[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(thr_rows)}}};",
-        "#endif"])
+    return "\n".join(
+        [
+            f"#define LDLGN_FE_CHUNKS {n}",
+            "#if defined(__AVX512VBMI__)",
+            c_array(f"uint32_t FE_BASE[{n}]", [feat[a] for a in starts]),
+            c_array(f"uint32_t FE_START[{n}]", starts),
+            c_array(f"uint32_t FE_COUNT[{n}]", [e - a for a, e in zip(starts, ends)]),
+            c_array(
+                f"uint8_t FE_SEQ[{n}]",
+                [int(e - a == 64 and feat[a:e] == list(range(feat[a], feat[a] + 64))) for a, e in zip(starts, ends)],
+            ),
+            f"#define FE_BASE_MAX {max(feat[a] for a in starts)}u",
+            f"static const uint8_t FE_IDX[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(idx)}}};",
+            f"static const uint8_t FE_THR[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(thr_rows)}}};",
+            "#endif",
+        ]
+    )
 
 
 def shuffle_macros(elem_bytes: int) -> str:
     """Shuffle helper and ``LDLGN_SWAP_<b>`` block swaps of the input tile transpose."""
-    return "\n".join([
-        f"#define LDLGN_IN_BYTES {elem_bytes}",
-        "#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)",
-        "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)",
-        "#else",
-        "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (u64v){__VA_ARGS__})",
-        "#endif",
-        swap_macros(elem_bytes, "LDLGN_SWAP", "iv_t")])
+    return "\n".join(
+        [
+            f"#define LDLGN_IN_BYTES {elem_bytes}",
+            "#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)",
+            "#define LDLGN_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)",
+            "#else",
+            "#define LDLGN_SHUF(a, b, ...) __builtin_shuffle(a, b, (u64v){__VA_ARGS__})",
+            "#endif",
+            swap_macros(elem_bytes, "LDLGN_SWAP", "iv_t"),
+        ]
+    )
 
 
 def swap_macros(elem_bytes: int, prefix: str, vtype: str) -> str:
@@ -105,8 +119,10 @@ def swap_macros(elem_bytes: int, prefix: str, vtype: str) -> str:
                 unit = (1 << (8 * nbytes)) - 1
                 mask = sum(unit << (16 * nbytes * k) for k in range(8 // (2 * nbytes)))
                 sh = 8 * nbytes
-                body = (f"x = ({vtype})((a_ & 0x{mask:016x}ull) | ((c_ << {sh}) & ~0x{mask:016x}ull)); "
-                        f"y = ({vtype})(((a_ >> {sh}) & 0x{mask:016x}ull) | (c_ & ~0x{mask:016x}ull));")
+                body = (
+                    f"x = ({vtype})((a_ & 0x{mask:016x}ull) | ((c_ << {sh}) & ~0x{mask:016x}ull)); "
+                    f"y = ({vtype})(((a_ >> {sh}) & 0x{mask:016x}ull) | (c_ & ~0x{mask:016x}ull));"
+                )
             else:
                 q = nbytes // 8
                 ma = ", ".join(str(qlanes + j - q if j & q else j) for j in range(qlanes))

@@ -25,6 +25,7 @@ Placeholders are ``@NAME@`` (never valid C, so a forgotten one cannot compile by
 :func:`render` fills them in one pass and refuses a template that has a placeholder without a
 value: the templates and the Python that fills them cannot drift apart silently.
 """
+
 from __future__ import annotations
 
 import re

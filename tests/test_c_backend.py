@@ -1,5 +1,6 @@
 """Bit-sliced C back end: bit-exact against the reference evaluator, bad input, cache, standalone program,
 builds from shipped sources, loading without a compiler, templates."""
+
 import os
 import re
 import shutil
@@ -42,8 +43,9 @@ def random_netlist(rng, num_features, num_inputs, num_gates, num_classes, group,
     pool = first + num_gates
     outputs = rng.integers(max(0, pool - 3 * num_classes * group), pool, num_classes * group)
     outputs[rng.random(outputs.size) < 0.1] = rng.integers(0, first)  # constants and inputs
-    return Netlist(feature, threshold, num_features, input_bits, np.stack([a, b], 1), table, outputs,
-                   num_classes).validate()
+    return Netlist(
+        feature, threshold, num_features, input_bits, np.stack([a, b], 1), table, outputs, num_classes
+    ).validate()
 
 
 def random_inputs(rng, net, n):
@@ -81,8 +83,14 @@ def test_all_16_gates_on_all_rows(cache, vector_bits):
 @pytest.mark.slow
 @pytest.mark.parametrize("vector_bits", [NATIVE, 64, 256])
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), input_bits=st.integers(1, 16), num_classes=st.integers(1, 5),
-       group=st.integers(1, 40), num_gates=st.integers(0, 120), n=st.integers(1, N_SAMPLES))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    input_bits=st.integers(1, 16),
+    num_classes=st.integers(1, 5),
+    group=st.integers(1, 40),
+    num_gates=st.integers(0, 120),
+    n=st.integers(1, N_SAMPLES),
+)
 def test_random_netlists_bit_exact(cache, vector_bits, seed, input_bits, num_classes, group, num_gates, n):
     rng = np.random.default_rng(seed)
     num_features = int(rng.integers(1, 70))
@@ -107,8 +115,16 @@ def test_encoder_feature_layouts(cache, layout, n):
     threshold = rng.integers(0, 255, num_inputs)
     first = 2 + num_inputs
     fanin = np.stack([2 + np.arange(num_inputs), 2 + rng.permutation(num_inputs)], 1)
-    net = Netlist(feature, threshold, num_features, 8, fanin, rng.integers(0, 16, num_inputs),
-                  first + rng.permutation(num_inputs), 3).validate()
+    net = Netlist(
+        feature,
+        threshold,
+        num_features,
+        8,
+        fanin,
+        rng.integers(0, 16, num_inputs),
+        first + rng.permutation(num_inputs),
+        3,
+    ).validate()
     model = build_c(net, layout, cache_dir=cache)
     assert_same(model, net, random_inputs(rng, net, n))
 
@@ -138,8 +154,16 @@ def test_moderate_layered_net(cache):
     for _ in range(layers):
         fanin.append(base + rng.integers(0, prev, (width, 2)))
         base, prev = base + prev, width
-    net = Netlist(feature, threshold, F, 8, np.concatenate(fanin), rng.integers(0, 16, width * layers),
-                  base + np.arange(width), 10)
+    net = Netlist(
+        feature,
+        threshold,
+        F,
+        8,
+        np.concatenate(fanin),
+        rng.integers(0, 16, width * layers),
+        base + np.arange(width),
+        10,
+    )
     model = build_c(net, "layered", cache_dir=cache)
     assert len(list(model.library_path.parent.glob("layered_gates*.c"))) > 1
     assert_same(model, net, random_inputs(rng, net, 3000))
@@ -210,10 +234,15 @@ def test_standalone_program_with_make(tmp_path):
     (tmp_path / "samples.bin").write_bytes(x.astype("<u2").tobytes())
     exe = tmp_path / "classify"
     env = {**os.environ, "MAKEFLAGS": ""}
-    subprocess.run(["make", "-s", "-j2", "-C", str(EXAMPLE), f"NET_DIR={src.out_dir}", "NET=demo", f"OUT={exe}"],
-                   check=True, env=env, capture_output=True)
-    out = subprocess.run([str(exe), "--scores", str(tmp_path / "samples.bin")], check=True,
-                         capture_output=True, text=True).stdout
+    subprocess.run(
+        ["make", "-s", "-j2", "-C", str(EXAMPLE), f"NET_DIR={src.out_dir}", "NET=demo", f"OUT={exe}"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [str(exe), "--scores", str(tmp_path / "samples.bin")], check=True, capture_output=True, text=True
+    ).stdout
     got = np.array([line.split() for line in out.splitlines()], dtype=np.int64)
     ref_scores, ref_classes = reference_predict(net, x)
     np.testing.assert_array_equal(got[:, :-1], ref_scores)
@@ -243,7 +272,7 @@ def corrupt_one_gate(c_dir, name):
         text = path.read_text()
         match = re.search(r"^    w\[\d+\] = w\[\d+\] & w\[\d+\];$", text, re.M)
         if match:
-            path.write_text(text[:match.start()] + match.group(0).replace("&", "|") + text[match.end():])
+            path.write_text(text[: match.start()] + match.group(0).replace("&", "|") + text[match.end() :])
             return
     raise AssertionError("no AND gate to corrupt")
 
