@@ -1,6 +1,12 @@
-"""Lint emitted Verilog with the real tools: Icarus, Yosys, pyverilog and (if installed) Verilator."""
+"""Lint emitted Verilog with the real tools: Icarus, Yosys, pyverilog and (if installed) Verilator.
+
+The tools never see the caller's paths: the files are staged under safe names in a temporary
+folder (:func:`stage_files`), because Yosys splits its scripts at spaces and semicolons.
+"""
+
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -8,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .extras import MissingExtraError, require
+from .names import check_design_name
 
 #: Debian package of each external tool (for the install hint).
 PACKAGES = {"iverilog": "iverilog", "vvp": "iverilog", "yosys": "yosys", "verilator": "verilator"}
+#: file names passed to the tools as they are: no spaces, quotes, separators or leading dash
+_SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.]*\.v\Z")
 
 
 class ToolNotFoundError(RuntimeError):
@@ -40,7 +49,7 @@ class LintReport:
     def clean(self) -> bool:
         return all(v == "clean" or v.startswith("skipped") for v in self.results.values())
 
-    def check(self) -> "LintReport":
+    def check(self) -> LintReport:
         """Raise :class:`LintError` listing every tool's complaints unless all are clean."""
         if not self.clean:
             raise LintError("\n".join(f"{k}: {v}" for k, v in self.results.items() if v != "clean"))
@@ -56,32 +65,56 @@ def _run(cmd: list, cwd=None, timeout: float = 600) -> str:
     return out
 
 
+def stage_files(files: list, folder: Path) -> list[str]:
+    """Link (or, where links fail, copy) ``files`` into ``folder`` under names that are safe on
+    any command line and in any Yosys script; return those names, in order.
+
+    The tools then run inside ``folder`` and never see the caller's paths, which may hold
+    spaces, quotes, semicolons or newlines that Yosys would split into commands.
+    """
+    names: list[str] = []
+    for i, f in enumerate(files):
+        src = Path(f).resolve()
+        if not src.is_file():
+            raise FileNotFoundError(f"design file missing: {src}")
+        name = src.name if _SAFE_FILE.match(src.name) and src.name not in names else f"design_file{i}.v"
+        try:
+            (folder / name).symlink_to(src)
+        except OSError:
+            shutil.copyfile(src, folder / name)
+        names.append(name)
+    return names
+
+
 def lint(design, *, verilator: bool | None = None, pyverilog: bool = True) -> LintReport:
     """Lint every file of ``design`` (a :class:`~ldlgn.compiler.verilog.VerilogDesign`).
 
     ``iverilog -g2001 -Wall`` and ``yosys hierarchy -check`` are required; ``verilator
     --lint-only -Wall -Wno-DECLFILENAME`` runs when installed (``verilator=None``), is forced
     with True (waivers: DECLFILENAME here, UNOPTFLAT on the argmax tree arrays in the template);
-    ``pyverilog`` parses the files in a temporary folder.
+    ``pyverilog`` parses the files. All tools run in a temporary folder on staged copies of the
+    files (:func:`stage_files`).
     """
-    files = [str(Path(f).resolve()) for f in design.files]
+    top = check_design_name(design.top)
     report = LintReport()
     with tempfile.TemporaryDirectory(prefix="ldlgn_lint_") as tmp:
-        out = _run([require_tool("iverilog"), "-g2001", "-Wall", "-o", str(Path(tmp) / "a.out"),
-                    "-s", design.top, *files])
+        files = stage_files(design.files, Path(tmp))
+        out = _run([require_tool("iverilog"), "-g2001", "-Wall", "-o", "a.out", "-s", top, *files], cwd=tmp)
         report.results["iverilog"] = out or "clean"
-        script = f"read_verilog {' '.join(files)}; hierarchy -check -top {design.top}"
-        out = _run([require_tool("yosys"), "-q", "-p", script])
+        script = f"read_verilog {' '.join(files)}; hierarchy -check -top {top}"
+        out = _run([require_tool("yosys"), "-q", "-p", script], cwd=tmp)
         report.results["yosys"] = out or "clean"
         if verilator or (verilator is None and shutil.which("verilator")):
             # waiver: one file holds all chunk modules of a band, so file and module names differ
-            out = _run([require_tool("verilator"), "--lint-only", "-Wall", "-Wno-DECLFILENAME",
-                        "--top-module", design.top, *files])
+            out = _run(
+                [require_tool("verilator"), "--lint-only", "-Wall", "-Wno-DECLFILENAME", "--top-module", top, *files],
+                cwd=tmp,
+            )
             report.results["verilator"] = out or "clean"
         else:
             report.results["verilator"] = "skipped (not installed)"
         if pyverilog:
-            report.results["pyverilog"] = _pyverilog(files, Path(tmp))
+            report.results["pyverilog"] = _pyverilog([str(Path(tmp) / f) for f in files], Path(tmp))
         else:
             report.results["pyverilog"] = "skipped"
     return report
@@ -94,8 +127,7 @@ def _pyverilog(files: list, tmp: Path) -> str:
     except MissingExtraError as e:
         return f"skipped ({e})"
     try:
-        parser = VerilogCodeParser(files, preprocess_output=str(tmp / "pp.out"), outputdir=str(tmp),
-                                   debug=False)
+        parser = VerilogCodeParser(files, preprocess_output=str(tmp / "pp.out"), outputdir=str(tmp), debug=False)
         ast = parser.parse()
     except Exception as e:  # pyverilog raises ParseError and plain exceptions alike
         return f"parse failed: {e}"

@@ -1,4 +1,9 @@
-"""Area and depth report of an emitted design by Yosys: generic gate cells, 6-LUTs, LUT levels."""
+"""Area and depth report of an emitted design by Yosys: generic gate cells, 6-LUTs, LUT levels.
+
+Yosys runs in a temporary folder on staged copies of the design files and writes its figures to
+fixed names there, so no path of the caller is ever parsed as part of a Yosys script.
+"""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .lint import require_tool
+from .lint import require_tool, stage_files
+from .names import check_design_name
 
 
 def _stat(path: Path, top: str) -> dict:
@@ -27,18 +33,22 @@ def yosys_report(design, lut_size: int = 6, timeout: float = 1800) -> dict:
     longest register-to-register path, from ``ltp -noff``) and ``seconds``.
     """
     yosys = require_tool("yosys")
-    files = " ".join(str(Path(f).resolve()) for f in design.files)
+    top = check_design_name(design.top)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ldlgn_yosys_") as tmp:
-        gates, luts, ltp = Path(tmp) / "gates.json", Path(tmp) / "luts.json", Path(tmp) / "ltp.txt"
-        script = (f"read_verilog {files}; hierarchy -check -top {design.top}; "
-                  f"synth -flatten -top {design.top}; tee -q -o {gates} stat -json; "
-                  f"abc -fast -lut {int(lut_size)}; opt_clean; tee -q -o {luts} stat -json; tee -q -o {ltp} ltp -noff")
-        p = subprocess.run([yosys, "-q", "-p", script], capture_output=True, text=True, timeout=timeout)
+        files = " ".join(stage_files(design.files, Path(tmp)))
+        # fixed file names inside the temporary folder: no path of the caller enters the script
+        script = (
+            f"read_verilog {files}; hierarchy -check -top {top}; "
+            f"synth -flatten -top {top}; tee -q -o gates.json stat -json; "
+            f"abc -fast -lut {int(lut_size)}; opt_clean; tee -q -o luts.json stat -json; "
+            "tee -q -o ltp.txt ltp -noff"
+        )
+        p = subprocess.run([yosys, "-q", "-p", script], capture_output=True, text=True, timeout=timeout, cwd=tmp)
         if p.returncode:
-            raise RuntimeError(f"yosys failed on {design.top}: {(p.stdout + p.stderr)[-2000:]}")
-        g, lut = _stat(gates, design.top), _stat(luts, design.top)
-        m = re.search(r"Longest topological path in \S+ \(length=(\d+)\)", ltp.read_text())
+            raise RuntimeError(f"yosys failed on {top}: {(p.stdout + p.stderr)[-2000:]}")
+        g, lut = _stat(Path(tmp) / "gates.json", top), _stat(Path(tmp) / "luts.json", top)
+        m = re.search(r"Longest topological path in \S+ \(length=(\d+)\)", (Path(tmp) / "ltp.txt").read_text())
     gate_types = g.get("num_cells_by_type", {})
     lut_types = lut.get("num_cells_by_type", {})
     ffs = sum(n for t, n in gate_types.items() if "DFF" in t.upper())
