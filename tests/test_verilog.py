@@ -1,4 +1,5 @@
 """Verilog back end: structure, lint (iverilog, yosys, pyverilog), Yosys report, bad input."""
+
 from __future__ import annotations
 
 import re
@@ -9,16 +10,17 @@ import pytest
 
 from ldlgn.compiler.lint import LintError, ToolNotFoundError, lint, require_tool
 from ldlgn.compiler.netlist import Netlist
+from ldlgn.compiler.reference import predict as reference_predict
 from ldlgn.compiler.verilog import VerilogDesign, emit_verilog
 from ldlgn.compiler.verilog_arith import TEMPLATES
 from ldlgn.compiler.yosys import yosys_report
-from ldlgn.sim.random_nets import random_netlist
+from ldlgn.sim import simulate
+from ldlgn.sim.random_nets import random_inputs, random_netlist
 
 
 @pytest.fixture(scope="module")
 def net():
-    return random_netlist(600, num_features=6, thresholds=3, layers=5, num_classes=3, seed=7,
-                          special_outputs=4)
+    return random_netlist(600, num_features=6, thresholds=3, layers=5, num_classes=3, seed=7, special_outputs=4)
 
 
 @pytest.mark.parametrize("every", [None, 2])
@@ -116,13 +118,16 @@ def test_yosys_report_of_trivial_net(tmp_path):
     assert 1 <= r["luts"] <= 3  # one 8-input comparator; the argmax folds away (class is 0)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"name": "3bad"}, "identifier"),
-    ({"name": "module"}, "identifier"),
-    ({"pipeline_every": 0}, "positive"),
-    ({"pipeline_every": 1.5}, "positive"),
-    ({"chunk_size": 0}, "chunk_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"name": "3bad"}, "identifier"),
+        ({"name": "module"}, "identifier"),
+        ({"pipeline_every": 0}, "positive"),
+        ({"pipeline_every": 1.5}, "positive"),
+        ({"chunk_size": 0}, "chunk_size"),
+    ],
+)
 def test_bad_options(net, tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         emit_verilog(net, tmp_path, **kwargs)
@@ -148,3 +153,29 @@ def test_missing_tool_is_named_with_install_hint(net, tmp_path, monkeypatch):
         yosys_report(design)
     with pytest.raises(ToolNotFoundError, match="sudo apt-get install verilator"):
         require_tool("verilator")
+
+
+def _wide_netlist() -> Netlist:
+    """A random 16-bit net whose comparators sit at the edges of the range and of bit 15."""
+    net = random_netlist(300, num_features=4, thresholds=4, input_bits=16, layers=4, num_classes=3, seed=16)
+    edges = [0, 255, 256, 32766, 32767, 32768, 65533, 65534, 65535, -1]  # 65535 and -1: constant comparators
+    net.input_threshold[: len(edges)] = edges
+    return net.validate()
+
+
+def _wide_inputs(net: Netlist) -> np.ndarray:
+    rng = np.random.default_rng(16)
+    edges = np.array([0, 1, 255, 256, 257, 32767, 32768, 32769, 65534, 65535])
+    x = np.concatenate([rng.choice(edges, size=(40, net.num_features)), random_inputs(net, 40, seed=16)])
+    return x.astype(np.uint16)
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_16_bit_inputs_simulate_bit_exactly(pipelined):
+    net = _wide_netlist()
+    x = _wide_inputs(net)
+    assert x.max() == 65535 and (x > 32767).mean() > 0.3
+    scores, classes = reference_predict(net, x)
+    r = simulate(net, x, scores, classes, pipelined=pipelined, pipeline_every=2)
+    assert r.passed, r.report()
+    assert r.samples == len(x)
