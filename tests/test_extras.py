@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import ldlgn.sim
 from ldlgn.cli import main
 from ldlgn.compiler.extras import EXTRAS, MissingExtraError, require
 from ldlgn.compiler.lint import lint
@@ -68,8 +69,9 @@ def test_plots_without_matplotlib(monkeypatch):
 
 def test_simulation_without_cocotb(monkeypatch):
     _block(monkeypatch, "cocotb", "cocotb.clock", "cocotb.triggers", "cocotb_tools", "cocotb_tools.runner")
-    for name in ("ldlgn.sim.runner", "ldlgn.sim.tb_logic"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+    for name in ("runner", "tb_logic"):  # imported afresh (the originals come back after the test)
+        monkeypatch.delitem(sys.modules, f"ldlgn.sim.{name}", raising=False)
+        monkeypatch.delattr(ldlgn.sim, name, raising=False)
     with pytest.raises(MissingExtraError, match=r"RTL simulation needs cocotb: pip install 'ldlgn\[sim\]'"):
         importlib.import_module("ldlgn.sim.runner")
 
