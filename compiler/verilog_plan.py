@@ -94,12 +94,12 @@ def _edges(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
     (constant nodes left out: they are literals in the RTL)."""
     net = analysis.netlist
     gates = analysis.live_gates
-    cons, prod = [], []
+    consumers, producers = [], []
     for k, reads in ((0, analysis.reads_a), (1, analysis.reads_b)):
         m = reads[gates]
-        cons.append(gates[m] + net.first_gate)
-        prod.append(net.fanin[gates[m], k].astype(np.int64))
-    cons, prod = np.concatenate(cons), np.concatenate(prod)
+        consumers.append(gates[m] + net.first_gate)
+        producers.append(net.fanin[gates[m], k].astype(np.int64))
+    cons, prod = np.concatenate(consumers), np.concatenate(producers)
     keep = prod > CONST1
     return cons[keep], prod[keep]
 

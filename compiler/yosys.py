@@ -19,9 +19,8 @@ from .names import check_design_name
 
 def _stat(path: Path, top: str) -> dict:
     data = json.loads(path.read_text())
-    mods = data.get("modules", {})
-    mod = mods.get(f"\\{top}") or mods.get(top) or next(iter(mods.values()), {})
-    return mod
+    mods: dict = data.get("modules", {})
+    return mods.get(f"\\{top}") or mods.get(top) or next(iter(mods.values()), {})
 
 
 def yosys_report(design, lut_size: int = 6, timeout: float = 1800) -> dict:
