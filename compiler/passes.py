@@ -102,6 +102,15 @@ def eliminate_dead_gates(net: Netlist) -> Netlist:
     return sweep.rebuild(net, rep, an.live[net.first_gate:], fanin, net.table)
 
 
+def unregister_pass(name: str) -> Pass:
+    """Remove the pass ``name`` from the registry (tests and plug-in reloads); returns it."""
+    if name not in PASSES:
+        raise ValueError(f"no pass named {name!r} is registered")
+    p = PASSES.pop(name)
+    _BY_FUNCTION.pop(getattr(p.run, "__name__", ""), None)
+    return p
+
+
 DEFAULT_PASSES: tuple[Pass, ...] = tuple(PASSES.values())
 
 PassLike = Pass | str | Callable[[Netlist], Netlist]

@@ -1,138 +1,118 @@
-"""From a checkpoint to a build folder: netlist, optimization, C, Verilog and a report.
+"""From a trained model or a netlist file to a complete build folder (docs/report.md).
 
 Build folder layout::
 
-    netlist.npz        optimized netlist (load with ldlgn.compiler.load_netlist)
-    report.json        gates_raw, gates_opt, depth, inputs, features, classes, passes, C / Verilog / Yosys figures
-    c/                 <name>.h and the .c files (with --c); c/lib/ the compiled shared library
-    verilog/           the RTL and design.json (with --verilog)
+    netlist.npz   the optimized netlist
+    report.json   the build report (schema: ldlgn.compiler.report.BuildReport), with a manifest
+    c/            the C back end's sources, and c/lib/ the library built from them
+    verilog/      the Verilog back end's RTL and design.json
+
+The folder is written as a whole (see :mod:`ldlgn.compiler.builddir`): a compile that fails or is
+interrupted leaves the previous build untouched.
 """
 from __future__ import annotations
 
-import json
-import shutil
-import time
+import logging
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-from .fileio import check_output_dir, write_json
-
-from .analysis import summary
+from .analysis import analyze
+from .backends import get_backend
+from .builddir import check_manifest, manifest, staged_folder
+from .c_emit import check_name as check_c_name
+from .discrete import DiscreteNet
+from .fileio import check_output_dir
+from .graph import summary
 from .lower import lower
 from .netlist import Netlist
-from .passes import optimize
+from .passes import DEFAULT_PASSES, PassLike, optimize
+from .report import FORMAT, VERSION, BuildReport, read_report, write_report
 from .serialize import load_netlist, save_netlist
+from .verilog import check_name as check_verilog_name
 
-REPORT = "report.json"
-PYVERILOG_MAX_GATES = 20000  # pyverilog's parser is superlinear; beyond this the lint skips it
+log = logging.getLogger(__name__)
 
-
-def write_report(build_dir, report: dict) -> Path:
-    """Write ``report.json`` atomically."""
-    return write_json(Path(build_dir) / REPORT, report)
+NETLIST = "netlist.npz"
 
 
-def read_report(build_dir) -> dict:
-    """``report.json`` of a build folder, with a clear error when it is missing or corrupt."""
-    path = Path(build_dir) / REPORT
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run `ldlgn compile MODEL --out {build_dir}` first")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is corrupt: {err}") from None
+def _check_options(emit: tuple[str, ...], options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each back end's options, defaults filled in; unknown back ends or options are errors."""
+    for b in options:
+        if b not in emit:
+            raise ValueError(f"options given for back end {b!r}, which is not emitted (emit: {', '.join(emit)})")
+    checked = {}
+    for b in emit:
+        allowed = get_backend(b).options()
+        unknown = set(options.get(b, {})) - set(allowed)
+        if unknown:
+            raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))} for back end {b!r}; "
+                             f"it takes {', '.join(allowed) or 'none'}")
+        checked[b] = {**allowed, **options.get(b, {})}
+    return checked
 
 
-def build_netlist(model, name: str = "net", passes: bool = True):
-    """Lower a trained model to a netlist and optimize it; returns ``(raw, optimized, pass_report)``."""
-    raw = lower(model.discrete(), name=name)
-    if not passes:
-        return raw, raw, []
-    opt, pass_report = optimize(raw)
-    return raw, opt, pass_report
+def _emit_all(net: Netlist, tmp: Path, name: str, emit: tuple[str, ...],
+              options: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    analysis = analyze(net)
+    sections: dict[str, Any] = {}
+    for b in emit:
+        backend = get_backend(b)
+        out = tmp / backend.folder
+        out.mkdir(parents=True, exist_ok=True)
+        done = backend.emit(net, out, name, analysis, **options[b])
+        files = [Path(f).relative_to(tmp).as_posix() for f in done.files]
+        sections[b] = {"files": files, "gates": done.num_gates, **done.report}
+    return sections
 
 
-def compile_model(model, out_dir, name: str = "net", c: bool = True, verilog: bool = True,
-                  pipeline_every: int | None = None, yosys: bool = True, passes: bool = True,
-                  log=print) -> dict:
-    """Compile ``model`` (a :class:`ldlgn.LogicNet`) into ``out_dir``; returns the report dict."""
-    from .c_emit import check_name as check_c_name
-    from .verilog import check_name as check_verilog_name
+def compile_netlist(raw: Netlist, out_dir: Path | str, name: str = "net", emit: Iterable[str] = ("c", "verilog"),
+                    options: Mapping[str, Mapping[str, Any]] | None = None,
+                    passes: Iterable[PassLike] | None = DEFAULT_PASSES, source: str = "") -> BuildReport:
+    """Optimize ``raw`` with ``passes`` (None: none) and run the ``emit`` back ends into ``out_dir``.
 
+    ``options`` maps a back end's name to its keyword options (``get_backend(b).options()`` lists
+    them). Everything is checked before anything is written. Returns the report.
+    """
     check_c_name(name)
     check_verilog_name(name)
-    if pipeline_every is not None and not verilog:
-        raise ValueError("pipeline registers need Verilog output: add --verilog")
+    emit = tuple(dict.fromkeys(emit))
+    opts = _check_options(emit, options or {})
     out = check_output_dir(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    raw, net, pass_report = build_netlist(model, name, passes)
-    save_netlist(net, out / "netlist.npz")
+    raw.validate()
+    net, pass_report = optimize(raw, passes) if passes is not None else (raw, [])
     stats = summary(net)
-    report = {
-        "name": name, "features": net.num_features, "inputs": net.num_inputs, "input_bits": net.input_bits,
-        "classes": net.num_classes, "gates_raw": raw.num_gates, "gates_opt": net.num_gates,
-        "depth": stats["depth"], "depth_raw": len(model.layers), "max_fanout": stats.get("max_fanout"),
-        "passes": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()} for p in pass_report],
-    }
-    log(f"netlist: {raw.num_gates} gates -> {net.num_gates} after optimization, depth {stats['depth']}")
-    if c:
-        report.update(_compile_c(net, out, name, log))
-    if verilog:
-        report.update(_emit_verilog(net, out, name, pipeline_every, yosys, log))
-    write_report(out, report)
+    log.info("netlist: %d gates -> %d after optimization, depth %d", raw.num_gates, net.num_gates, stats["depth"])
+    with staged_folder(out) as tmp:
+        save_netlist(net, tmp / NETLIST)
+        sections = _emit_all(net, tmp, name, emit, opts)
+        report: BuildReport = {
+            "format": FORMAT, "version": VERSION, "name": name, "source": source,
+            "features": net.num_features, "inputs": net.num_inputs, "input_bits": net.input_bits,
+            "classes": net.num_classes, "gates_raw": raw.num_gates, "gates_opt": net.num_gates,
+            "depth": stats["depth"], "max_fanout": stats["max_fanout"],
+            "passes": [{**p, "seconds": round(p["seconds"], 4)} for p in pass_report],  # type: ignore[typeddict-item]
+            "backends": sections,  # type: ignore[typeddict-item]
+            "manifest": manifest(tmp),
+        }
+        write_report(tmp, report)
     return report
 
 
-def _compile_c(net: Netlist, out: Path, name: str, log) -> dict:
-    from .c_build import build_c
-    from .c_emit import emit_c
-
-    src = emit_c(net, out / "c", name)
-    lib_dir = c_library_dir(out)
-    shutil.rmtree(lib_dir, ignore_errors=True)  # a fresh build, so the reported time is real
-    t0 = time.perf_counter()
-    model = build_c(net, name, cache_dir=lib_dir)
-    seconds = time.perf_counter() - t0
-    log(f"C: {len(src.files)} files in {out / 'c'}, built in {seconds:.2f} s ({model.vector_bits}-bit words)")
-    return {"c_files": [str(Path(f).relative_to(out)) for f in src.files], "c_build_seconds": round(seconds, 3),
-            "c_vector_bits": model.vector_bits}
+def compile_model(model: Any, out_dir: Path | str, name: str = "net", emit: Iterable[str] = ("c", "verilog"),
+                  options: Mapping[str, Mapping[str, Any]] | None = None,
+                  passes: Iterable[PassLike] | None = DEFAULT_PASSES, source: str = "") -> BuildReport:
+    """Compile a trained model (anything with ``.discrete() -> DiscreteNet``, e.g. ``ldlgn.LogicNet``)."""
+    discrete: DiscreteNet = model.discrete()
+    return compile_netlist(lower(discrete, name), out_dir, name, emit, options, passes, source)
 
 
-def _emit_verilog(net: Netlist, out: Path, name: str, pipeline_every, yosys: bool, log) -> dict:
-    from .lint import lint
-    from .verilog import emit_verilog
-
-    rtl = out / "verilog"
-    shutil.rmtree(rtl, ignore_errors=True)
-    design = emit_verilog(net, rtl, name, pipeline_every=pipeline_every)
-    lint_report = lint(design, pyverilog=net.num_gates <= PYVERILOG_MAX_GATES).check()  # raises unless clean
-    info = {"verilog_top": design.top, "verilog_files": [str(Path(f).relative_to(out)) for f in design.files],
-            "pipeline_every": pipeline_every, "latency_cycles": design.latency, "lint": lint_report.results}
-    log(f"Verilog: top {design.top} in {rtl}, latency {design.latency} cycles, lint clean")
-    if yosys:
-        from .yosys import yosys_report
-
-        y = yosys_report(design)
-        info["yosys"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in y.items()}
-        log(f"Yosys: {y['cells']} cells, {y['luts']} LUT-6, LUT depth {y['lut_depth']}")
-    return info
-
-
-def c_library_dir(build_dir) -> Path:
-    """Where a build folder keeps its compiled C library (the build cache of ``build_c``)."""
-    return Path(build_dir) / "c" / "lib"
-
-
-def load_c_model(build_dir, net: Netlist, report: dict):
-    """The build's C library, loaded (rebuilt only if it is missing)."""
-    from .c_build import build_c
-
-    if "c_files" not in report:
-        raise FileNotFoundError(f"{build_dir} holds no C build: compile with "
-                                f"`ldlgn compile MODEL --out {build_dir} --c`")
-    return build_c(net, report["name"], cache_dir=c_library_dir(build_dir))
-
-
-def load_build(build_dir) -> tuple[Netlist, dict]:
+def load_build(build_dir: Path | str) -> tuple[Netlist, BuildReport]:
     """The optimized netlist and report of a build folder."""
     report = read_report(build_dir)
-    return load_netlist(Path(build_dir) / "netlist.npz"), report
+    return load_netlist(Path(build_dir) / NETLIST), report
+
+
+def build_problems(build_dir: Path | str, report: BuildReport) -> list[str]:
+    """Files of the build folder that differ from its manifest (empty when it is intact)."""
+    return check_manifest(Path(build_dir), report["manifest"])

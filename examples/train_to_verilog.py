@@ -35,15 +35,16 @@ def main(argv=None) -> dict:
     metrics = train(cfg, out, progress=False)
     print(f"trained {args.data}: test accuracy {metrics['test_acc_discrete']:.4f} (discretized)")
     model = ldlgn.load(out / "model.pt")
-    report = compile_model(model, out / "build", name=f"{args.data}_net".replace("-", "_"), c=False,
-                           verilog=True, pipeline_every=args.pipeline, yosys=not args.no_yosys)
-    print(f"Verilog top module {report['verilog_top']} in {out / 'build' / 'verilog'}:")
+    report = compile_model(model, out / "build", name=f"{args.data}_net".replace("-", "_"), emit=("verilog",),
+                           options={"verilog": {"pipeline_every": args.pipeline, "yosys": not args.no_yosys}})
+    rtl = report["backends"]["verilog"]
+    print(f"Verilog top module {rtl['top']} in {out / 'build' / 'verilog'}:")
     print(f"  input  [{report['features'] * report['input_bits'] - 1}:0] x  "
           f"({report['features']} features × {report['input_bits']} bits, feature 0 in the low bits)")
-    print(f"  output class_out and scores ({report['classes']} classes); latency {report['latency_cycles']} cycles")
+    print(f"  output class_out and scores ({report['classes']} classes); latency {rtl['latency_cycles']} cycles")
     print(f"  {report['gates_opt']} gates after optimization (from {report['gates_raw']}), depth {report['depth']}")
-    if "yosys" in report:
-        print(f"  Yosys: {report['yosys']['luts']} LUT-6, {report['yosys']['cells']} cells")
+    if "yosys" in rtl:
+        print(f"  Yosys: {rtl['yosys']['luts']} LUT-6, {rtl['yosys']['cells']} cells")
     return report
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from . import __version__
 
@@ -64,33 +66,79 @@ def _run_train(args) -> int:
 
 
 def _add_compile(sub) -> None:
-    p = sub.add_parser("compile", help="compile a checkpoint to a netlist, C and Verilog",
-                       description="Lower a trained model to a netlist, optimize it and emit bit-sliced C "
-                                   "and/or Verilog into a build folder with report.json.")
-    p.add_argument("model", help="checkpoint (model.pt)")
-    p.add_argument("--out", required=True, help="build folder")
+    p = sub.add_parser("compile", help="compile a checkpoint or netlist to C, Verilog and a report",
+                       description="Lower a trained model (model.pt) or read a netlist (netlist.npz), optimize "
+                                   "it and run the chosen back ends into a build folder with report.json. "
+                                   "A netlist never loads torch.")
+    p.add_argument("model", help="checkpoint (model.pt) or netlist file (.npz)")
+    p.add_argument("--out", required=True, help="build folder (replaced as a whole when the build succeeds)")
     p.add_argument("--name", default="net", help="C/Verilog identifier prefix (default: %(default)s)")
-    p.add_argument("--c", action="store_true", help="emit and build the C library")
-    p.add_argument("--verilog", action="store_true", help="emit and lint the Verilog RTL")
+    p.add_argument("--emit", default="", metavar="LIST",
+                   help="comma-separated back ends: " + ", ".join(_backend_help()))
+    p.add_argument("--c", action="store_true", help="shorthand for --emit c")
+    p.add_argument("--verilog", action="store_true", help="shorthand for --emit verilog")
     p.add_argument("--pipeline", type=int, default=None, metavar="N",
-                   help="pipeline registers every N logic levels (default: combinational)")
-    p.add_argument("--no-yosys", action="store_true", help="skip the Yosys area/LUT report")
-    p.add_argument("--no-opt", action="store_true", help="skip the optimization passes")
+                   help="Verilog: pipeline registers every N logic levels (default: combinational)")
+    p.add_argument("--no-yosys", action="store_true", help="Verilog: skip the Yosys area/LUT report")
+    p.add_argument("--passes", default=None, metavar="LIST",
+                   help="comma-separated optimization passes, run to a fixed point, or 'none' "
+                        "(default: all): " + ", ".join(_pass_help()))
+    p.add_argument("--no-opt", action="store_true", help="same as --passes none")
     p.set_defaults(func=_run_compile)
 
 
-def _run_compile(args) -> int:
-    from .checkpoint import load
-    from .compiler.pipeline import compile_model
+def _backend_help() -> list[str]:
+    from .compiler.backends import backends
 
-    report = compile_model(load(args.model), args.out, args.name, c=args.c, verilog=args.verilog,
-                           pipeline_every=args.pipeline, yosys=not args.no_yosys, passes=not args.no_opt)
-    print(f"wrote {args.out}/report.json: {report['gates_raw']} gates -> {report['gates_opt']}, depth {report['depth']}")
+    return [f"{b.name} ({b.help})" for b in backends().values()]
+
+
+def _pass_help() -> list[str]:
+    from .compiler.passes import PASSES
+
+    return [f"{p.name} ({p.help})" for p in PASSES.values()]
+
+
+def _compile_request(args) -> tuple[tuple[str, ...], dict, list | None]:
+    """Back ends, their options and the passes asked for on the command line (checked, nothing written)."""
+    from .compiler.backends import parse_emit
+    from .compiler.passes import DEFAULT_PASSES, resolve_passes
+
+    emit = parse_emit(",".join([args.emit] + ["c"] * args.c + ["verilog"] * args.verilog))
+    if args.pipeline is not None and args.pipeline < 1:
+        raise ValueError(f"--pipeline must be a positive number of logic levels, got {args.pipeline}")
+    if args.pipeline is not None and "verilog" not in emit:
+        raise ValueError("pipeline registers need Verilog output: add --verilog")
+    options = {"verilog": {"pipeline_every": args.pipeline, "yosys": not args.no_yosys}} if "verilog" in emit else {}
+    if args.no_opt or args.passes == "none":
+        return emit, options, None
+    names = [n.strip() for n in args.passes.split(",") if n.strip()] if args.passes else None
+    return emit, options, resolve_passes(names) if names else list(DEFAULT_PASSES)
+
+
+def _run_compile(args) -> int:
+    from .compiler.lower import lower
+    from .compiler.pipeline import compile_netlist
+    from .compiler.serialize import load_netlist
+
+    if not str(args.out).strip():
+        raise ValueError("--out must name a build folder, got an empty string")
+    emit, options, passes = _compile_request(args)
+    if str(args.model).endswith(".npz"):
+        raw = load_netlist(args.model)
+    else:
+        from .checkpoint import load
+
+        raw = lower(load(args.model).discrete(), args.name)
+    raw.name = args.name
+    report = compile_netlist(raw, args.out, args.name, emit, options, passes, source=str(args.model))
+    print(f"wrote {Path(args.out) / 'report.json'}: {report['gates_raw']} gates -> {report['gates_opt']}, "
+          f"depth {report['depth']}")
     return 0
 
 
 def _add_verify(sub) -> None:
-    from .sim.verify import ENGINES
+    from .sim.verify import engine_names
 
     p = sub.add_parser("verify", help="check torch, Numba, C and RTL agree bit-exactly on data",
                        description="Run torch eval (the reference), the Numba evaluator, the C library and the "
@@ -102,7 +150,7 @@ def _add_verify(sub) -> None:
     p.add_argument("--root", default=None, help="folder of MNIST/CIFAR files")
     p.add_argument("--split", choices=("test", "val", "train"), default="test")
     p.add_argument("--samples", type=int, default=None, help="first N samples of the split (default: all)")
-    p.add_argument("--engines", default=None, help="comma-separated subset of " + ",".join(ENGINES) +
+    p.add_argument("--engines", default=None, help="comma-separated subset of " + ",".join(engine_names()) +
                    " (default: every engine the build folder has artifacts for)")
     p.set_defaults(func=_run_verify)
 
@@ -119,7 +167,7 @@ def _run_verify(args) -> int:
         x, y = x[: args.samples], y[: args.samples]
     print(f"verifying {args.build} on {data} {args.split} split ({len(y)} samples)")
     engines = tuple(e.strip() for e in args.engines.split(",")) if args.engines else available_engines(args.build)
-    rows = verify(model, args.build, x, y, engines=engines)
+    rows = verify(model, args.build, x, y, engines, log_line=print)
     path = write_verify_json(args.build, rows, {"model": str(args.model), "data": data, "split": args.split})
     ok = all(r.passed for r in rows)
     print(f"{'all engines agree' if ok else 'MISMATCH'}; wrote {path}")
@@ -146,7 +194,8 @@ def _add_report(sub) -> None:
 
 
 def _run_report(args) -> int:
-    from .compiler.pipeline import read_report
+    from .compiler.pipeline import build_problems
+    from .compiler.report import read_report
 
     report = read_report(args.build)
     if args.json:
@@ -156,16 +205,20 @@ def _run_report(args) -> int:
             ("encoder comparators", report["inputs"]), ("classes", report["classes"]),
             ("gates (trained)", report["gates_raw"]), ("gates (optimized)", report["gates_opt"]),
             ("logic depth", report["depth"])]
-    if "c_build_seconds" in report:
-        rows.append(("C build seconds", report["c_build_seconds"]))
-    if "verilog_top" in report:
-        rows += [("Verilog top", report["verilog_top"]), ("latency cycles", report["latency_cycles"])]
-    for key, label in (("cells", "Yosys cells"), ("luts", "LUT-6"), ("lut_depth", "LUT depth")):
-        if key in report.get("yosys", {}):
-            rows.append((label, report["yosys"][key]))
+    c, v = report["backends"].get("c"), report["backends"].get("verilog")
+    if c is not None:
+        rows.append(("C build seconds", c["build_seconds"]))
+    if v is not None:
+        rows += [("Verilog top", v["top"]), ("latency cycles", v["latency_cycles"])]
+        y = v.get("yosys")
+        if y is not None:
+            rows += [("Yosys cells", y["cells"]), ("LUT-6", y["luts"]), ("LUT depth", y["lut_depth"])]
     for label, value in rows:
         print(f"{label:<24}{value}")
-    return 0
+    problems = build_problems(args.build, report)
+    for p in problems:
+        print(f"warning: {p}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _add_demo(sub) -> None:
@@ -182,6 +235,21 @@ def _run_demo(args) -> int:
     return 0 if run_demo(args.out, steps=args.steps, progress=not args.no_progress)["passed"] else 1
 
 
+def _show_progress_logs() -> None:
+    """Library modules log their progress; the command shows it as plain lines on stdout."""
+    logger = logging.getLogger("ldlgn")
+    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
+        logger.addHandler(_StdoutHandler())
+        logger.setLevel(logging.INFO)
+
+
+class _StdoutHandler(logging.Handler):
+    """Prints each record's message on the current ``sys.stdout`` (looked up at every record)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(record.getMessage(), file=sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ldlgn", description="Light differentiable logic gate networks: "
                                      "train, compile to C and Verilog, verify bit-exactly.")
@@ -194,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    _show_progress_logs()
     try:
         return args.func(args)
     except (ValueError, TypeError, OSError, RuntimeError) as err:

@@ -5,19 +5,27 @@ the RTL (combinational and pipelined) on the whole test split → summary.
 """
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .compiler.fileio import write_json
 
+logger = logging.getLogger(__name__)
+
 
 def c_throughput(build_dir, x, min_samples: int = 1_000_000) -> float:
     """Single-thread samples/s of the build's C library, raw inputs → classes."""
-    from .compiler.pipeline import load_build, load_c_model
+    from .compiler.backend_c import LIB_DIR
+    from .compiler.c_build import library_name, load_library
+    from .compiler.pipeline import load_build
 
-    cmodel = load_c_model(build_dir, *load_build(build_dir))
+    net, report = load_build(build_dir)
+    lib = Path(build_dir) / "c" / LIB_DIR / library_name(report["name"])
+    cmodel = load_library(lib, report["name"], net.num_features, net.num_classes, net.input_bits)
     big = np.ascontiguousarray(np.tile(x.astype(cmodel.dtype), (-(-min_samples // len(x)), 1)))
     cmodel.predict(big[:4096])  # warm-up
     best = 0.0
@@ -29,7 +37,7 @@ def c_throughput(build_dir, x, min_samples: int = 1_000_000) -> float:
 
 
 def run_demo(out="runs/demo", steps: int = 2000, width: int = 2000, depth: int = 4,
-             progress: bool = True, log=print) -> dict:
+             progress: bool = True, log: Callable[[str], None] = logger.info) -> dict:
     """Run the flow into ``out``; returns the summary (also written to ``out/summary.json``)."""
     from .checkpoint import load
     from .compiler.pipeline import compile_model
@@ -49,10 +57,10 @@ def run_demo(out="runs/demo", steps: int = 2000, width: int = 2000, depth: int =
     log("[2/5] compiling: netlist, optimization, C, Verilog, Yosys")
     model = load(out / "model.pt")
     build = out / "build"
-    report = compile_model(model, build, "digits", c=True, verilog=True, log=lambda m: log("      " + m))
+    report = compile_model(model, build, "digits", emit=("c", "verilog"), source=str(out / "model.pt"))
     ds = load_dataset("digits", seed=cfg.seed)
     log(f"[3/5] verifying every engine on the whole test split ({len(ds.y_test)} samples)")
-    rows = verify(model, build, ds.x_test, ds.y_test, log=lambda m: log("    " + m))
+    rows = verify(model, build, ds.x_test, ds.y_test, log_line=lambda m: log("    " + m))
     write_verify_json(build, rows, {"model": str(out / "model.pt"), "data": "digits", "split": "test"})
     log("[4/5] measuring C throughput (single thread)")
     c_rate = c_throughput(build, ds.x_test)
@@ -61,7 +69,7 @@ def run_demo(out="runs/demo", steps: int = 2000, width: int = 2000, depth: int =
         "passed": passed, "test_acc_discrete": metrics["test_acc_discrete"],
         "test_acc_relaxed": metrics["test_acc_relaxed"], "train_seconds": metrics["seconds"],
         "gates_trained": report["gates_raw"], "gates_optimized": report["gates_opt"], "depth": report["depth"],
-        "lut6": report.get("yosys", {}).get("luts"), "c_samples_per_s": round(c_rate),
+        "lut6": report["backends"].get("verilog", {}).get("yosys", {}).get("luts"), "c_samples_per_s": round(c_rate),
         "engines": {r.engine: {"agreement": r.agreement, "samples": r.samples} for r in rows},
         "artifacts": {"model": str(out / "model.pt"), "build": str(build), "plots": [str(p) for p in plots]},
         "seconds": round(time.perf_counter() - t0, 1),

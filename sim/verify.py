@@ -1,22 +1,33 @@
-"""Cross-engine verification: torch eval, Numba, C and the RTL under Icarus on real data.
+"""Cross-engine verification: every engine of a build against torch eval on real data.
 
-Torch eval of the checkpoint is the reference; every other engine runs the artifacts of a build
-folder (its optimized ``netlist.npz``, its C library, its Verilog) and must give identical integer
-class scores and classes for every sample.
+Torch eval of the checkpoint is the reference; every registered engine (:mod:`ldlgn.sim.engines`)
+runs the artifacts of a build folder and must give identical integer class scores and classes for
+every sample. A build whose files differ from its manifest fails verification too.
 """
 from __future__ import annotations
 
-import os
+import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ldlgn.compiler.fileio import write_json
+from ldlgn.compiler.pipeline import build_problems, load_build
 
-ENGINES = ("torch", "numba", "c", "rtl", "rtl-pipelined")
-SAMPLES_PER_JOB = 500  #: fewer samples than this per simulator process do not repay its start-up
+from .engines import Build, EngineRun, Prediction, engines
+
+log = logging.getLogger(__name__)
+
+REFERENCE = "torch"
+
+
+def engine_names() -> tuple[str, ...]:
+    """The reference plus every registered engine."""
+    return (REFERENCE, *engines())
 
 
 @dataclass
@@ -36,98 +47,72 @@ class EngineResult:
         return self.mismatches == 0 and self.samples > 0
 
 
-def available_engines(build_dir) -> tuple:
-    """The engines a build folder can run: torch and Numba always, C and RTL when emitted."""
-    from ldlgn.compiler.pipeline import read_report
-
-    report = read_report(build_dir)
-    engines = ["torch", "numba"] + (["c"] if "c_files" in report else [])
-    return tuple(engines + (["rtl", "rtl-pipelined"] if "verilog_top" in report else []))
+def available_engines(build_dir: Path | str) -> tuple[str, ...]:
+    """The engines a build folder can run, by what its report says it holds."""
+    _, report = load_build(build_dir)
+    return (REFERENCE, *(n for n, e in engines().items() if e.available(report)))
 
 
-def _compare(engine, ref, got, seconds, y) -> EngineResult:
-    scores, classes = got
-    same = (scores == ref[0]).all(1) & (classes == ref[1])
-    bad = np.flatnonzero(~same)
-    first = ""
-    if bad.size:
-        i = int(bad[0])
-        first = (f"sample {i}: expected scores {ref[0][i].tolist()} class {int(ref[1][i])}, "
-                 f"got scores {scores[i].tolist()} class {int(classes[i])}")
-    acc = float((classes == y).mean()) if y is not None and len(y) else None
-    return EngineResult(engine, len(classes), float(same.mean()) if len(same) else 0.0, acc,
-                        len(classes) / max(seconds, 1e-9), int(bad.size), first)
+def _describe(i: int, ref: Prediction, got: Prediction) -> str:
+    return (f"sample {i}: expected scores {ref[0][i].tolist()} class {int(ref[1][i])}, "
+            f"got scores {got[0][i].tolist()} class {int(got[1][i])}")
 
 
-def _timed(fn, *args):
-    t0 = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - t0
+def _row(engine: str, ref: Prediction, run: EngineRun, y: np.ndarray | None) -> EngineResult:
+    n = len(ref[1])
+    if run.prediction is not None:
+        same = (run.prediction[0] == ref[0]).all(1) & (run.prediction[1] == ref[1])
+        bad = np.flatnonzero(~same)
+        mismatches = int(bad.size)
+        first = _describe(int(bad[0]), ref, run.prediction) if bad.size else ""
+        classes = run.prediction[1]
+    else:
+        mismatches, first, classes = run.mismatches, run.first_mismatch, ref[1]
+    mismatches += len(run.errors)
+    first = "; ".join([*run.errors, first]) if run.errors else first
+    acc = float((classes == y).mean()) if y is not None and len(y) and not mismatches else None
+    return EngineResult(engine, n, 1 - min(mismatches, n) / max(n, 1), acc, n / max(run.seconds, 1e-9),
+                        mismatches, first)
 
 
-def verify(model, build_dir, x, y=None, engines=ENGINES, log=print) -> list[EngineResult]:
-    """Run every engine in ``engines`` on ``x`` and compare with torch eval of ``model``."""
-    from ldlgn.compiler.bitsim import predict_netlist
-    from ldlgn.compiler.pipeline import load_build
-
-    unknown = set(engines) - set(ENGINES)
-    if unknown:
-        raise ValueError(f"unknown engines {sorted(unknown)}; choose from {ENGINES}")
-    build = Path(build_dir)
-    net, report = load_build(build)
-    x = np.ascontiguousarray(x)
+def _reference(model: Any, x: np.ndarray) -> EngineRun:
     model.predict(x[:1], "torch")  # load the kernels outside the timing
-    ref, seconds = _timed(model.predict, x, "torch")
-    rows = [_compare("torch", ref, ref, seconds, y)]
-    if "numba" in engines:
-        predict_netlist(net, x[:1])  # compile or load the kernel outside the timing
-        rows.append(_compare("numba", ref, *_timed(predict_netlist, net, x), y))
-    if "c" in engines:
-        rows.append(_verify_c(net, report, build, ref, x, y))
-    for engine in ("rtl", "rtl-pipelined"):
-        if engine in engines:
-            rows.append(_verify_rtl(engine, net, build, ref, x, y))
+    t0 = time.perf_counter()
+    ref = model.predict(x, "torch")
+    return EngineRun(ref, time.perf_counter() - t0)
+
+
+def verify(model: Any, build_dir: Path | str, x: np.ndarray, y: np.ndarray | None = None,
+           engines_to_run: Iterable[str] | None = None,
+           log_line: Callable[[str], None] = log.info) -> list[EngineResult]:
+    """Run ``engines_to_run`` (default: every engine the build can run) on ``x`` and compare each
+    with torch eval of ``model``; a build modified since compile adds a failing ``manifest`` row."""
+    names = tuple(engines_to_run) if engines_to_run is not None else available_engines(build_dir)
+    unknown = set(names) - set(engine_names())
+    if unknown:
+        raise ValueError(f"unknown engines {sorted(unknown)}; choose from {', '.join(engine_names())}")
+    net, report = load_build(build_dir)
+    build = Build(Path(build_dir), net, report, build_problems(build_dir, report))
+    for e in names:
+        if e != REFERENCE and not engines()[e].available(report):
+            raise FileNotFoundError(f"{build_dir} holds no artifacts for engine {e!r}: compile with its back end")
+    x = np.ascontiguousarray(x)
+    ref_run = _reference(model, x)
+    ref = ref_run.prediction
+    assert ref is not None
+    rows = [_row(REFERENCE, ref, ref_run, y)]
+    rows += [_row(e, ref, engines()[e].run(build, x, ref), y) for e in names if e != REFERENCE]
+    if build.modified:
+        rows.append(EngineResult("manifest", len(build.modified), 0.0, None, 0.0, len(build.modified),
+                                 "build changed since compile: " + "; ".join(build.modified[:5])))
     for row in rows:
         acc = "-" if row.accuracy is None else f"{row.accuracy:.4f}"
-        log(f"{row.engine:<14} {row.samples:>7} samples  agreement {row.agreement:8.2%}  accuracy {acc:>6}  "
-            f"{row.samples_per_s:>12,.0f} samples/s" + (f"  {row.first_mismatch}" if row.first_mismatch else ""))
+        log_line(f"{row.engine:<14} {row.samples:>7} samples  agreement {row.agreement:8.2%}  accuracy {acc:>6}  "
+                 f"{row.samples_per_s:>12,.0f} samples/s" + (f"  {row.first_mismatch}" if row.first_mismatch else ""))
     return rows
 
 
-def _verify_c(net, report, build: Path, ref, x, y) -> EngineResult:
-    from ldlgn.compiler.pipeline import load_c_model
-
-    cmodel = load_c_model(build, net, report)
-    xc = np.ascontiguousarray(x.astype(cmodel.dtype, copy=False))
-    cmodel.predict(xc[:1])  # first call outside the timing
-    return _compare("c", ref, *_timed(cmodel.predict, xc), y)
-
-
-def simulator_jobs(samples: int) -> int:
-    """Parallel simulator processes: one per core once each gets ≥ SAMPLES_PER_JOB samples."""
-    return max(1, min(os.cpu_count() or 1, samples // SAMPLES_PER_JOB))
-
-
-def _verify_rtl(engine: str, net, build: Path, ref, x, y) -> EngineResult:
-    """Simulate the build's design; the other variant (combinational / pipelined) is emitted on the fly."""
-    from ldlgn.compiler.verilog import VerilogDesign
-    from ldlgn.sim.runner import simulate
-
-    if not (build / "verilog").is_dir():
-        raise FileNotFoundError(f"{build} holds no Verilog: compile with `ldlgn compile MODEL --out {build} --verilog`")
-    design = VerilogDesign.load(build / "verilog")
-    pipelined = engine == "rtl-pipelined"
-    target = design if design.pipelined == pipelined else net  # a netlist is emitted by simulate itself
-    result = simulate(target, x, ref[0], ref[1], pipelined=pipelined, jobs=simulator_jobs(len(x)))
-    if result.errors:
-        raise RuntimeError(f"{engine} simulation: " + "; ".join(result.errors))
-    first = result.report().splitlines()[1].strip() if result.num_mismatches else ""
-    acc = float((ref[1] == y).mean()) if y is not None and len(y) and result.passed else None
-    return EngineResult(engine, result.samples, 1 - result.num_mismatches / max(result.samples, 1), acc,
-                        result.vectors_per_s, result.num_mismatches, first)
-
-
-def write_verify_json(build_dir, rows: list[EngineResult], meta: dict) -> Path:
+def write_verify_json(build_dir: Path | str, rows: list[EngineResult], meta: dict[str, Any]) -> Path:
     """``verify.json``: the table plus what was verified."""
     data = dict(meta, passed=all(r.passed for r in rows), engines=[asdict(r) for r in rows])
     return write_json(Path(build_dir) / "verify.json", data)

@@ -25,7 +25,7 @@ def test_train_to_verilog_then_verify_rtl(tmp_path):
     assert rc == 0, text
     assert "Verilog top module breast_cancer_net" in text and "input  [239:0] x" in text
     report = json.loads((out / "build" / "report.json").read_text())
-    assert report["latency_cycles"] >= 1
+    assert report["backends"]["verilog"]["latency_cycles"] >= 1
     assert (out / "build" / "verilog" / "breast_cancer_net.v").is_file()
     rc, text = _run(EXAMPLES / "verify_rtl.py", out / "model.pt", "--samples", "40")
     assert rc == 0, text

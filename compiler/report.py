@@ -1,0 +1,117 @@
+"""The schema of a build folder's ``report.json`` (docs/report.md), and its reader and writer.
+
+The report is plain JSON; these TypedDicts let mypy check every key the code reads or writes.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TypedDict
+
+from .fileio import write_json
+
+REPORT = "report.json"
+FORMAT = "ldlgn-build"
+VERSION = 2
+
+#: one run of one pass (``"pass"`` is the pass's registered name)
+PassRecord = TypedDict("PassRecord", {"pass": str, "round": int, "gates_before": int, "gates_after": int,
+                                      "seconds": float})
+
+
+class YosysSection(TypedDict):
+    """Generic synthesis figures of the Verilog design."""
+
+    cells: int
+    cell_types: dict[str, int]
+    flip_flops: int
+    luts: int
+    lut_depth: int | None
+    seconds: float
+
+
+class CSection(TypedDict):
+    """The C back end's part: sources, emitted gates, library build time and word width."""
+
+    files: list[str]
+    gates: int
+    build_seconds: float
+    vector_bits: int
+
+
+class VerilogSection(TypedDict, total=False):
+    """The Verilog back end's part (``yosys`` only when the area report ran)."""
+
+    files: list[str]
+    gates: int
+    top: str
+    pipeline_every: int | None
+    latency_cycles: int
+    lint: dict[str, str]
+    yosys: YosysSection
+
+
+class Backends(TypedDict, total=False):
+    c: CSection
+    verilog: VerilogSection
+
+
+class BuildReport(TypedDict):
+    """Everything ``ldlgn compile`` records about a build."""
+
+    format: str
+    version: int
+    name: str
+    source: str  #: the checkpoint or netlist file the build was made from
+    features: int
+    inputs: int
+    input_bits: int
+    classes: int
+    gates_raw: int
+    gates_opt: int
+    depth: int
+    max_fanout: int
+    passes: list[PassRecord]
+    backends: Backends
+    manifest: dict[str, str]  #: SHA-256 of every artifact, by path relative to the build folder
+
+
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "format": str, "version": int, "name": str, "source": str, "features": int, "inputs": int,
+    "input_bits": int, "classes": int, "gates_raw": int, "gates_opt": int, "depth": int,
+    "max_fanout": int, "passes": list, "backends": dict, "manifest": dict,
+}
+
+
+def write_report(build_dir: Path | str, report: BuildReport) -> Path:
+    """Write ``report.json`` atomically."""
+    return write_json(Path(build_dir) / REPORT, report)
+
+
+def check_report(data: Any, path: Path | str) -> BuildReport:
+    """``data`` as a :class:`BuildReport`, or a ``ValueError`` naming the first missing or wrong key."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a build report (a JSON object is expected)")
+    if data.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an ldlgn build report (format {data.get('format')!r}); "
+                         f"compile again with `ldlgn compile`")
+    if data.get("version") != VERSION:
+        raise ValueError(f"{path} has report version {data.get('version')!r}, this ldlgn reads {VERSION}; "
+                         f"compile again")
+    for key, kind in _REQUIRED.items():
+        value = data.get(key)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{path}: field {key!r} is missing or not of type {getattr(kind, '__name__', kind)}")
+    return data  # type: ignore[return-value]
+
+
+def read_report(build_dir: Path | str) -> BuildReport:
+    """The ``report.json`` of a build folder, with a clear error when it is missing or corrupt."""
+    path = Path(build_dir) / REPORT
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run `ldlgn compile MODEL --out {build_dir}` first")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is corrupt: {err}") from None
+    return check_report(data, path)
