@@ -1,7 +1,7 @@
 """Shared test set-up: quiet thread pools, fixed seeds, the CI Hypothesis profile, CUDA skips.
 
 Tiers: ``make test-fast`` runs ``-m "not slow"`` (about a minute on two cores); ``make test`` runs
-everything. Mark a test ``@pytest.mark.slow`` when it alone takes several seconds or more.
+everything. Mark a test ``@pytest.mark.slow`` when it alone takes about 3 s or more.
 """
 
 import os

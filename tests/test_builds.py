@@ -34,6 +34,7 @@ def test_recompiling_replaces_the_whole_build(model, tmp_path, capsys):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folders left behind"
 
 
+@pytest.mark.slow
 def test_killed_compile_leaves_the_previous_build(tmp_path):
     net = random_netlist(30000, num_classes=4, seed=5)
     save_netlist(net, tmp_path / "net.npz")

@@ -165,6 +165,7 @@ def test_bad_input_is_named():
         build_reverse_index([0, 2], [0, 0], 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env,expected", [(None, "workqueue"), ("safe", "safe")])
 def test_threading_layer_default_respects_environment(env, expected):
     environ = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}

@@ -168,6 +168,7 @@ def test_constant_comparators_and_one_class(pipelined):
     assert r.passed, r.report()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pipelined", [False, True])
 def test_reordered_simulation_names_samples_by_their_index(pipelined):
     """Samples run sorted by class for speed; a mismatch still names the sample's index in x."""

@@ -35,6 +35,7 @@ def test_lint_clean(net, tmp_path, every):
     assert core.count("module net_b") >= 2  # several chunk modules
 
 
+@pytest.mark.slow
 def test_lint_clean_with_constant_comparators_and_one_class(tmp_path):
     # x0 > -1 is always 1, x0 > 255 always 0, feature 1 feeds nothing, one class of 3 bits
     net = Netlist([0, 0, 2, 1], [-1, 255, 7, 3], 3, 8, [[2, 3], [4, 6]], [6, 8], [6, 7, 1], 1)
@@ -100,6 +101,7 @@ def test_manifest_round_trip_and_stale_files(net, tmp_path):
         VerilogDesign.load(tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_yosys_report_sane(net, tmp_path):
     comb = emit_verilog(net, tmp_path / "c")
     r = yosys_report(comb)
