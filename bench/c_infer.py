@@ -5,7 +5,7 @@ GroupSum k=10; or ``--model``), single thread, end to end from raw inputs to cla
 
 * the C model built with the widest vector word (``CModel.predict``),
 * the same net built with the portable ``uint64_t`` word (``vector_bits=64``),
-* the Numba bit-parallel evaluator (``ldlgn.bitsim``, one thread) when it is importable,
+* the Numba bit-parallel evaluator (``ldlgn.compiler.bitsim``, one thread) when it is importable,
 * the bound: the same emitted gate code alone on pre-packed inputs (no encoding, no counting),
 
 for a random net and for the same net after ``ldlgn.compiler.optimize`` (when the passes exist).
@@ -17,6 +17,7 @@ Build times (fresh cache): the 48k-gate net and a 512k-gate net (9216 inputs →
 Run: ``OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/c_infer.py``
 (``--quick`` skips the 512k-gate build; ``--model path/to/model.pt`` uses a trained model).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,22 +83,27 @@ def throughput(title, net, n, repeat, cache):
     model.predict(x[:1000])
     cpu, wall = timed(lambda: model.predict(x), repeat)
     bound_cpu, bound_wall = gate_bound(model, n, repeat)
-    print(f"  gate evaluation alone ({model.vector_bits}-bit words, pre-packed) "
-          f"{bound_cpu / 1e6:8.2f} M/s (cpu) {bound_wall / 1e6:8.2f} M/s (wall)    1.00x")
+    print(
+        f"  gate evaluation alone ({model.vector_bits}-bit words, pre-packed) "
+        f"{bound_cpu / 1e6:8.2f} M/s (cpu) {bound_wall / 1e6:8.2f} M/s (wall)    1.00x"
+    )
     c = row(f"C end to end ({model.vector_bits}-bit words)", n, cpu, wall, bound_cpu)
     scalar = build_c(net, "bench", cache_dir=cache, vector_bits=64)
     scalar.predict(x[:1000])
     row("C end to end (uint64 words)", n, *timed(lambda: scalar.predict(x), repeat), bound_cpu)
     try:
         import numba
+
         from ldlgn.compiler.bitsim import predict_netlist
     except ImportError:
-        print("  (ldlgn.bitsim not available: Numba baseline skipped)")
+        print("  (ldlgn.compiler.bitsim not available: Numba baseline skipped)")
     else:
         numba.set_num_threads(1)
         predict_netlist(net, x[:1000])
         m = min(n, 20000)
-        row("Numba bit-parallel evaluator (1 thread)", m, *timed(lambda: predict_netlist(net, x[:m]), repeat), bound_cpu)
+        row(
+            "Numba bit-parallel evaluator (1 thread)", m, *timed(lambda: predict_netlist(net, x[:m]), repeat), bound_cpu
+        )
     print(f"  => end to end {c / 1e6:.2f} M samples/s, {c / bound_cpu:.0%} of the gate-evaluation bound")
     return c, bound_cpu
 
@@ -109,8 +115,10 @@ def build_time(title, net):
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cc_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         units = len(list(model.library_path.parent.glob("bench_gates*.c")))
-    print(f"  {title:<44s} {model.build_seconds:8.1f} s wall (emit + compile {units + 1} units with "
-          f"{os.cpu_count()} jobs + link; compiler CPU {cc_cpu:.1f} s)")
+    print(
+        f"  {title:<44s} {model.build_seconds:8.1f} s wall (emit + compile {units + 1} units with "
+        f"{os.cpu_count()} jobs + link; compiler CPU {cc_cpu:.1f} s)"
+    )
     return model.build_seconds
 
 
@@ -123,6 +131,7 @@ def main():
     args = ap.parse_args()
     if args.model:
         import ldlgn
+
         net = lower(ldlgn.load(args.model).discrete())
         title = f"model {os.path.basename(args.model)}"
     else:
@@ -147,12 +156,16 @@ def main():
         builds.append((big, build_time(big, random_net(9216, [128_000] * 4, 10, seed=1))))
     print("summary (single thread, thread CPU time)")
     for label, c, bound in summary:
-        print(f"  {label:<32s} end to end {c / 1e6:6.2f} M samples/s | gates alone {bound / 1e6:6.2f} M samples/s "
-              f"| ratio {c / bound:4.0%}")
+        print(
+            f"  {label:<32s} end to end {c / 1e6:6.2f} M samples/s | gates alone {bound / 1e6:6.2f} M samples/s "
+            f"| ratio {c / bound:4.0%}"
+        )
     for label, seconds in builds:
         print(f"  build {label:<44s} {seconds:6.1f} s")
-    print("reference (measured on this machine earlier, not in this run): difflogic CompiledLogicNet "
-          "1.03 M samples/s; its single-function build 26.6 s (48k gates), > 26 min (512k gates)")
+    print(
+        "reference (measured on this machine earlier, not in this run): difflogic CompiledLogicNet "
+        "1.03 M samples/s; its single-function build 26.6 s (48k gates), > 26 min (512k gates)"
+    )
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ median ms per step (forward + backward + Adam) for
 * a 16-gate softmax mixture in the style of difflogic's CPU path (all 16 gate functions of A and B
   weighted by a softmax over 16 logits per gate), written here as a second reference.
 
-Discrete evaluation: samples/s of the bit-parallel Numba evaluator (``ldlgn.bitsim``) against the
+Discrete evaluation: samples/s of the bit-parallel Numba evaluator (``ldlgn.compiler.bitsim``) against the
 reference ``Netlist.predict`` on a random netlist of the same shape.
 
 Run: ``OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/train_cpu.py``
 (``--quick`` for a smaller shape).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,10 +41,27 @@ class MixtureLayer(nn.Module):
     def forward(self, x):
         A, B = x[:, self.a], x[:, self.b]
         AB = A * B
-        ops = torch.stack([  # difflogic gate ids 0..15
-            torch.zeros_like(A), AB, A - AB, A, B - AB, B, A + B - 2 * AB, A + B - AB,
-            1 - (A + B - AB), 1 - (A + B - 2 * AB), 1 - B, 1 - B + AB, 1 - A, 1 - A + AB,
-            1 - AB, torch.ones_like(A)], dim=-1)
+        ops = torch.stack(
+            [  # difflogic gate ids 0..15
+                torch.zeros_like(A),
+                AB,
+                A - AB,
+                A,
+                B - AB,
+                B,
+                A + B - 2 * AB,
+                A + B - AB,
+                1 - (A + B - AB),
+                1 - (A + B - 2 * AB),
+                1 - B,
+                1 - B + AB,
+                1 - A,
+                1 - A + AB,
+                1 - AB,
+                torch.ones_like(A),
+            ],
+            dim=-1,
+        )
         w = torch.softmax(self.weights, dim=-1)
         return (ops * w).sum(-1)
 
@@ -92,8 +110,7 @@ def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 
     thresholds = np.sort(rng.integers(0, 255, (n_features, 1)), axis=1)
     layers, w = [], n_features
     for _ in range(depth):
-        layers.append(DiscreteLayer(rng.integers(0, w, width), rng.integers(0, w, width),
-                                    rng.integers(0, 16, width)))
+        layers.append(DiscreteLayer(rng.integers(0, w, width), rng.integers(0, w, width), rng.integers(0, 16, width)))
         w = width
     return lower(DiscreteNet(thresholds, 8, layers, k))
 
@@ -130,16 +147,21 @@ def main():
     torch.manual_seed(0)
     x = torch.rand(batch, n_in)
     y = torch.randint(k, (batch,))
-    print(f"training step: {n_in} inputs -> {depth} x {width} gates, GroupSum k={k}, batch {batch}, "
-          f"Adam; torch threads {torch.get_num_threads()}; median of {steps} steps "
-          f"({max(3, steps // 5)} for the mixture); load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"training step: {n_in} inputs -> {depth} x {width} gates, GroupSum k={k}, batch {batch}, "
+        f"Adam; torch threads {torch.get_num_threads()}; median of {steps} steps "
+        f"({max(3, steps // 5)} for the mixture); load average {os.getloadavg()[0]:.1f}"
+    )
     fast = {kind: make_step(make_model(kind, n_in, width, depth, k), x, y) for kind in ("torch", "numba")}
     results = time_steps(fast, steps, warmup)
     mixture = {"mixture": make_step(make_model("mixture", n_in, width, depth, k), x, y)}
     results.update(time_steps(mixture, max(3, steps // 5), 1))  # seconds per step: fewer repetitions
     base = results["torch"]
-    names = {"numba": "numba kernels", "torch": "torch polynomial (baseline)",
-             "mixture": "torch 16-gate softmax mixture"}
+    names = {
+        "numba": "numba kernels",
+        "torch": "torch polynomial (baseline)",
+        "mixture": "torch 16-gate softmax mixture",
+    }
     for kind in ("numba", "torch", "mixture"):
         print(f"  {names[kind]:32s} {results[kind]:8.1f} ms/step   speed-up vs torch {base / results[kind]:5.2f}x")
     fast, ref = bench_eval(n_in, width, depth, k, n_fast, n_ref)

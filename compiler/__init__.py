@@ -3,6 +3,7 @@
 Truth tables, the discrete network, the encoder's specification, the netlist IR, its analysis and
 passes, the back ends (C, Verilog) and the bit-parallel engine. Nothing here imports torch.
 """
+
 from .analysis import Analysis, analyze
 from .backends import Backend, Emitted, backends, get_backend, register_backend
 from .c_build import CModel, build_c
@@ -16,8 +17,37 @@ from .serialize import NetlistFileError, load_netlist, save_netlist
 from .verilog import VerilogDesign, emit_verilog
 
 __all__ = [
-    "Analysis", "analyze", "Backend", "Emitted", "backends", "get_backend", "register_backend", "CModel",
-    "build_c", "emit_c", "VerilogDesign", "emit_verilog", "DiscreteLayer", "DiscreteNet", "critical_path", "depth", "fanout", "fanout_counts",
-    "gate_histogram", "gate_name", "levels", "summary", "to_networkx", "lower", "Netlist", "DEFAULT_PASSES",
-    "PASSES", "Pass", "optimize", "register_pass", "NetlistFileError", "load_netlist", "save_netlist",
+    "Analysis",
+    "analyze",
+    "Backend",
+    "Emitted",
+    "backends",
+    "get_backend",
+    "register_backend",
+    "CModel",
+    "build_c",
+    "emit_c",
+    "VerilogDesign",
+    "emit_verilog",
+    "DiscreteLayer",
+    "DiscreteNet",
+    "critical_path",
+    "depth",
+    "fanout",
+    "fanout_counts",
+    "gate_histogram",
+    "gate_name",
+    "levels",
+    "summary",
+    "to_networkx",
+    "lower",
+    "Netlist",
+    "DEFAULT_PASSES",
+    "PASSES",
+    "Pass",
+    "optimize",
+    "register_pass",
+    "NetlistFileError",
+    "load_netlist",
+    "save_netlist",
 ]

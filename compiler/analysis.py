@@ -5,6 +5,7 @@ an input does not keep that input's cone alive and does not add to its logic lev
 levels, fan-out and constant comparators are computed here once, so the C and Verilog back ends
 emit the same gates for the same netlist, optimized or not.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ class Analysis:
         """``(num_nodes,)`` int8: 0/1 for the constant nodes and constant comparators, else -1."""
         v = np.full(self.netlist.num_nodes, -1, np.int8)
         v[CONST0], v[CONST1] = 0, 1
-        v[FIRST_INPUT:self.netlist.first_gate] = constant_inputs(self.netlist)
+        v[FIRST_INPUT : self.netlist.first_gate] = constant_inputs(self.netlist)
         return v
 
     @cached_property
@@ -101,7 +102,7 @@ class Analysis:
     @cached_property
     def live_gates(self) -> np.ndarray:
         """Indices (not node ids) of the live gates, in topological order."""
-        return np.flatnonzero(self.live[self.netlist.first_gate:])
+        return np.flatnonzero(self.live[self.netlist.first_gate :])
 
     @cached_property
     def used_inputs(self) -> np.ndarray:

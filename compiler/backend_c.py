@@ -1,4 +1,5 @@
 """The C back end: bit-sliced C sources plus the shared library built from exactly those sources."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The Verilog back end: synthesizable RTL, linted by the real tools, with an optional Yosys area report."""
+
 from __future__ import annotations
 
 import logging
@@ -26,11 +27,14 @@ class VerilogBackend:
         return {"pipeline_every": None, "yosys": True}
 
     def emit(self, netlist: Netlist, out_dir: Path, name: str, analysis: Analysis, **options: Any) -> Emitted:
-        design = emit_verilog(netlist, out_dir, name, pipeline_every=options.get("pipeline_every"),
-                              analysis=analysis)
+        design = emit_verilog(netlist, out_dir, name, pipeline_every=options.get("pipeline_every"), analysis=analysis)
         lint_report = lint(design, pyverilog=netlist.num_gates <= PYVERILOG_MAX_GATES).check()
-        section: dict[str, Any] = {"top": design.top, "pipeline_every": design.pipeline_every,
-                                   "latency_cycles": design.latency, "lint": lint_report.results}
+        section: dict[str, Any] = {
+            "top": design.top,
+            "pipeline_every": design.pipeline_every,
+            "latency_cycles": design.latency,
+            "lint": lint_report.results,
+        }
         log.info("Verilog: top %s in %s, latency %d cycles, lint clean", design.top, out_dir, design.latency)
         if options.get("yosys", True):
             y = yosys_report(design)

@@ -6,6 +6,7 @@ A back end is an object with a ``name``, a one-line ``help``, the build sub-fold
 imports them on first use, so a new back end is one module plus one line in :data:`BUILTIN` (or,
 outside this package, one ``ldlgn.backends`` entry point).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -11,6 +11,7 @@ class accumulates its output bits in a bit-sliced counter (bit plane ``k`` holds
 sample counts), which is unpacked into integer scores at the end. The prediction is the argmax
 with ties to the lowest class, as :func:`ldlgn.compiler.reference.predict`.
 """
+
 from __future__ import annotations
 
 import os
@@ -130,8 +131,9 @@ def _simulate(x, feature, threshold, fanin, table, outputs, num_classes, group, 
         planes = np.empty((num_classes, nbits, LANES), dtype=np.uint64)
         for blk in range(chunk * n_blocks // n_chunks, (chunk + 1) * n_blocks // n_chunks):
             start = blk * BLOCK
-            _eval_block(x, start, min(BLOCK, n - start), feature, threshold, fanin, table, outputs,
-                        group, v, planes, scores)
+            _eval_block(
+                x, start, min(BLOCK, n - start), feature, threshold, fanin, table, outputs, group, v, planes, scores
+            )
 
 
 def netlist_scores(netlist: Netlist, x) -> np.ndarray:
@@ -147,12 +149,19 @@ def netlist_scores(netlist: Netlist, x) -> np.ndarray:
     if x.shape[0] == 0:
         return scores
     n_chunks = min(-(-x.shape[0] // BLOCK), 4 * numba.get_num_threads())
-    _simulate(x,
-              np.ascontiguousarray(netlist.input_feature, dtype=np.int32),
-              np.ascontiguousarray(netlist.input_threshold, dtype=np.int64),
-              np.ascontiguousarray(netlist.fanin, dtype=np.int32).reshape(-1, 2),
-              np.ascontiguousarray(netlist.table, dtype=np.uint8),
-              outputs, k, group, max(1, int(group).bit_length()), n_chunks, scores)
+    _simulate(
+        x,
+        np.ascontiguousarray(netlist.input_feature, dtype=np.int32),
+        np.ascontiguousarray(netlist.input_threshold, dtype=np.int64),
+        np.ascontiguousarray(netlist.fanin, dtype=np.int32).reshape(-1, 2),
+        np.ascontiguousarray(netlist.table, dtype=np.uint8),
+        outputs,
+        k,
+        group,
+        max(1, int(group).bit_length()),
+        n_chunks,
+        scores,
+    )
     return scores
 
 

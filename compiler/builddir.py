@@ -5,6 +5,7 @@ A build is made in a hidden sibling folder and renamed into place only when ever
 never a mix. ``report.json`` records the SHA-256 of every other file; :func:`check_manifest`
 names the files changed, added or missing since (docs/report.md).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,9 @@ def _sha256(path: Path) -> str:
 
 
 def _artifacts(build_dir: Path) -> list[Path]:
-    return sorted(p for p in build_dir.rglob("*")
-                  if p.is_file() and p.relative_to(build_dir).as_posix() not in UNTRACKED)
+    return sorted(
+        p for p in build_dir.rglob("*") if p.is_file() and p.relative_to(build_dir).as_posix() not in UNTRACKED
+    )
 
 
 def manifest(build_dir: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ Encoded bit ``f * T + j`` is ``x[f] > thresholds[f, j]`` (feature-major). Layer 
 bits, layer ``l`` reads the outputs of layer ``l - 1``. The outputs of the last layer are grouped
 into ``num_classes`` contiguous, equally sized groups (as ``GroupSum`` does).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,6 +5,7 @@ out feature-major (bit ``f*T + j``). Thresholds are integers stored in the model
 C and Verilog encode identically. This module is numpy-only: the torch encoder of the training
 package builds on it.
 """
+
 from __future__ import annotations
 
 import numpy as np

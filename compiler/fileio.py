@@ -4,15 +4,16 @@ A file is written to a temporary file in its destination folder and renamed onto
 interrupted run never leaves half a file behind. The result gets the mode an ordinary ``open``
 would give it (``0o666`` less the umask), not the private mode of the temporary file.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 #: the lock file :func:`lock_folder` holds inside a folder
 LOCK_NAME = ".lock"
@@ -94,8 +95,9 @@ def lock_folder(path, user: str = "another ldlgn run") -> Iterator[Path]:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
             who = f" (process {holder})" if holder.isdigit() else ""
-            raise RuntimeError(f"{path} is in use by {user}{who}: wait for it to finish or use "
-                               "another folder") from None
+            raise RuntimeError(
+                f"{path} is in use by {user}{who}: wait for it to finish or use another folder"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         yield path

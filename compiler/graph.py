@@ -5,6 +5,7 @@ The array IR stays the hot structure: every figure comes from the one
 :class:`~ldlgn.compiler.analysis.Analysis`; :func:`to_networkx` builds a ``DiGraph`` for
 exploration and drawings of small nets.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -60,8 +61,7 @@ def fanout(netlist: Netlist) -> dict:
     counts = fanout_counts(netlist)[FIRST_INPUT:]
     if counts.size == 0:
         return {"max": 0, "mean": 0.0, "histogram": []}
-    return {"max": int(counts.max()), "mean": float(counts.mean()),
-            "histogram": np.bincount(counts).tolist()}
+    return {"max": int(counts.max()), "mean": float(counts.mean()), "histogram": np.bincount(counts).tolist()}
 
 
 def gate_histogram(netlist: Netlist) -> np.ndarray:
@@ -80,7 +80,7 @@ def summary(netlist: Netlist) -> dict:
         "features": netlist.num_features,
         "input_bits": netlist.input_bits,
         "inputs": netlist.num_inputs,
-        "unused_inputs": int((~an.live[FIRST_INPUT:netlist.first_gate]).sum()),
+        "unused_inputs": int((~an.live[FIRST_INPUT : netlist.first_gate]).sum()),
         "gates": netlist.num_gates,
         "outputs": int(netlist.outputs.shape[0]),
         "classes": netlist.num_classes,
@@ -102,16 +102,17 @@ def to_networkx(netlist: Netlist):
     ``num_classes``, ``outputs`` (the output node ids in order)."""
     import networkx as nx
 
-    g = nx.DiGraph(name=netlist.name, num_classes=netlist.num_classes,
-                   outputs=netlist.outputs.tolist())
+    g = nx.DiGraph(name=netlist.name, num_classes=netlist.num_classes, outputs=netlist.outputs.tolist())
     g.add_node(CONST0, kind="const", value=0)
     g.add_node(CONST1, kind="const", value=1)
     g.add_nodes_from(
         (FIRST_INPUT + i, {"kind": "input", "feature": int(f), "threshold": int(t)})
-        for i, (f, t) in enumerate(zip(netlist.input_feature.tolist(), netlist.input_threshold.tolist())))
+        for i, (f, t) in enumerate(zip(netlist.input_feature.tolist(), netlist.input_threshold.tolist()))
+    )
     g.add_nodes_from(
         (netlist.first_gate + i, {"kind": "gate", "table": t, "gate": tt.GATE_NAMES[tt.TABLE_TO_OP_ID[t]]})
-        for i, t in enumerate(netlist.table.tolist()))
+        for i, t in enumerate(netlist.table.tolist())
+    )
     for pin in (0, 1):
         for gate, src in enumerate(netlist.fanin[:, pin].tolist(), netlist.first_gate):
             if g.has_edge(src, gate):

@@ -3,6 +3,7 @@
 One primary input per encoder comparator (feature-major, as the encoder lays out its bits), then
 the gates layer by layer; the last layer's outputs, in order, are the netlist's outputs.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,5 +27,6 @@ def lower(net: DiscreteNet, name: str = "net") -> Netlist:
     fanin = np.concatenate(fanins) if fanins else np.zeros((0, 2), np.int32)
     table = np.concatenate(tables) if tables else np.zeros(0, np.uint8)
     outputs = base + np.arange(net.num_outputs)
-    return Netlist(input_feature, input_threshold, F, net.input_bits, fanin, table, outputs,
-                   net.num_classes, name).validate()
+    return Netlist(
+        input_feature, input_threshold, F, net.input_bits, fanin, table, outputs, net.num_classes, name
+    ).validate()

@@ -7,6 +7,7 @@ gate has two inputs (``fanin[g] = (A, B)``) and a 4-bit truth table in the conve
 :mod:`ldlgn.compiler.truth_tables`. ``outputs`` lists the output node ids, grouped into ``num_classes``
 contiguous groups of equal size.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ class Netlist:
     def input_max(self) -> int:
         return (1 << self.input_bits) - 1
 
-    def validate(self) -> "Netlist":
+    def validate(self) -> Netlist:
         """Raise ``ValueError`` naming the first broken invariant; return self."""
         G = self.num_gates
         if not 1 <= self.input_bits <= 16:

@@ -4,6 +4,7 @@ Each pass is a :class:`Pass`: a name, a one-line help and a function ``Netlist -
 result computes the same output bits for every input. :func:`optimize` runs a sequence of passes
 until the netlist stops changing, timing each one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,6 +41,7 @@ _BY_FUNCTION: dict[str, Pass] = {}  # the Python name of each pass's function, a
 
 def register_pass(name: str, help: str) -> Callable[[Callable[[Netlist], Netlist]], Pass]:
     """Decorator: register ``fn`` as the pass ``name``; the module attribute becomes the :class:`Pass`."""
+
     def wrap(fn: Callable[[Netlist], Netlist]) -> Pass:
         if name in PASSES:
             raise ValueError(f"a pass named {name!r} is already registered")
@@ -57,8 +59,17 @@ def fold_constant_inputs(net: Netlist) -> Netlist:
     value = constant_inputs(net)
     fixed = np.flatnonzero(value >= 0)
     node[FIRST_INPUT + fixed] = CONST0 + value[fixed]
-    return Netlist(net.input_feature.copy(), net.input_threshold.copy(), net.num_features, net.input_bits,
-                   node[net.fanin], net.table.copy(), node[net.outputs], net.num_classes, net.name)
+    return Netlist(
+        net.input_feature.copy(),
+        net.input_threshold.copy(),
+        net.num_features,
+        net.input_bits,
+        node[net.fanin],
+        net.table.copy(),
+        node[net.outputs],
+        net.num_classes,
+        net.name,
+    )
 
 
 @register_pass("dup-inputs", "a gate reading one node twice becomes a one-input gate")
@@ -99,7 +110,7 @@ def eliminate_dead_gates(net: Netlist) -> Netlist:
     fanin[:, 0] = np.where(an.reads_a, a, np.where(an.reads_b, b, CONST0))
     fanin[:, 1] = np.where(an.reads_b, b, fanin[:, 0])
     rep = 2 * np.arange(net.num_nodes, dtype=np.int64)
-    return sweep.rebuild(net, rep, an.live[net.first_gate:], fanin, net.table)
+    return sweep.rebuild(net, rep, an.live[net.first_gate :], fanin, net.table)
 
 
 def unregister_pass(name: str) -> Pass:
@@ -126,20 +137,21 @@ def resolve_passes(passes: Iterable[PassLike]) -> list[Pass]:
             p = PASSES.get(p) or _BY_FUNCTION[p]
         elif not isinstance(p, Pass):
             if not callable(p):
-                raise TypeError(f"a pass must be a Pass, a registered name or a function Netlist -> Netlist, "
-                                f"got {p!r}")
+                raise TypeError(f"a pass must be a Pass, a registered name or a function Netlist -> Netlist, got {p!r}")
             p = Pass(getattr(p, "__name__", repr(p)), (p.__doc__ or "").strip().split("\n")[0], p)
         out.append(p)
     return out
 
 
 def _same(x: Netlist, y: Netlist) -> bool:
-    return (np.array_equal(x.fanin, y.fanin) and np.array_equal(x.table, y.table)
-            and np.array_equal(x.outputs, y.outputs))
+    return (
+        np.array_equal(x.fanin, y.fanin) and np.array_equal(x.table, y.table) and np.array_equal(x.outputs, y.outputs)
+    )
 
 
-def optimize(netlist: Netlist, passes: Iterable[PassLike] = DEFAULT_PASSES,
-             max_rounds: int = 8) -> tuple[Netlist, list[dict[str, Any]]]:
+def optimize(
+    netlist: Netlist, passes: Iterable[PassLike] = DEFAULT_PASSES, max_rounds: int = 8
+) -> tuple[Netlist, list[dict[str, Any]]]:
     """Run ``passes`` in order, repeating the sequence until the netlist stops changing (at most
     ``max_rounds`` times).
 
@@ -156,8 +168,15 @@ def optimize(netlist: Netlist, passes: Iterable[PassLike] = DEFAULT_PASSES,
         for p in todo:
             t0 = time.perf_counter()
             after = p(net)
-            report.append({"pass": p.name, "round": rnd, "gates_before": net.num_gates,
-                           "gates_after": after.num_gates, "seconds": time.perf_counter() - t0})
+            report.append(
+                {
+                    "pass": p.name,
+                    "round": rnd,
+                    "gates_before": net.num_gates,
+                    "gates_after": after.num_gates,
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
             log.debug("pass %s round %d: %d -> %d gates", p.name, rnd, net.num_gates, after.num_gates)
             net = after
         if _same(start, net):

@@ -10,6 +10,7 @@ Build folder layout::
 The folder is written as a whole (see :mod:`ldlgn.compiler.builddir`): a compile that fails or is
 interrupted leaves the previous build untouched.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,14 +47,17 @@ def _check_options(emit: tuple[str, ...], options: Mapping[str, Mapping[str, Any
         allowed = get_backend(b).options()
         unknown = set(options.get(b, {})) - set(allowed)
         if unknown:
-            raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))} for back end {b!r}; "
-                             f"it takes {', '.join(allowed) or 'none'}")
+            raise ValueError(
+                f"unknown option(s) {', '.join(sorted(unknown))} for back end {b!r}; "
+                f"it takes {', '.join(allowed) or 'none'}"
+            )
         checked[b] = {**allowed, **options.get(b, {})}
     return checked
 
 
-def _emit_all(net: Netlist, tmp: Path, name: str, emit: tuple[str, ...],
-              options: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _emit_all(
+    net: Netlist, tmp: Path, name: str, emit: tuple[str, ...], options: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     analysis = analyze(net)
     sections: dict[str, Any] = {}
     for b in emit:
@@ -66,9 +70,15 @@ def _emit_all(net: Netlist, tmp: Path, name: str, emit: tuple[str, ...],
     return sections
 
 
-def compile_netlist(raw: Netlist, out_dir: Path | str, name: str = "net", emit: Iterable[str] = ("c", "verilog"),
-                    options: Mapping[str, Mapping[str, Any]] | None = None,
-                    passes: Iterable[PassLike] | None = DEFAULT_PASSES, source: str = "") -> BuildReport:
+def compile_netlist(
+    raw: Netlist,
+    out_dir: Path | str,
+    name: str = "net",
+    emit: Iterable[str] = ("c", "verilog"),
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    passes: Iterable[PassLike] | None = DEFAULT_PASSES,
+    source: str = "",
+) -> BuildReport:
     """Optimize ``raw`` with ``passes`` (None: none) and run the ``emit`` back ends into ``out_dir``.
 
     ``options`` maps a back end's name to its keyword options (``get_backend(b).options()`` lists
@@ -87,10 +97,18 @@ def compile_netlist(raw: Netlist, out_dir: Path | str, name: str = "net", emit: 
         save_netlist(net, tmp / NETLIST)
         sections = _emit_all(net, tmp, name, emit, opts)
         report: BuildReport = {
-            "format": FORMAT, "version": VERSION, "name": name, "source": source,
-            "features": net.num_features, "inputs": net.num_inputs, "input_bits": net.input_bits,
-            "classes": net.num_classes, "gates_raw": raw.num_gates, "gates_opt": net.num_gates,
-            "depth": stats["depth"], "max_fanout": stats["max_fanout"],
+            "format": FORMAT,
+            "version": VERSION,
+            "name": name,
+            "source": source,
+            "features": net.num_features,
+            "inputs": net.num_inputs,
+            "input_bits": net.input_bits,
+            "classes": net.num_classes,
+            "gates_raw": raw.num_gates,
+            "gates_opt": net.num_gates,
+            "depth": stats["depth"],
+            "max_fanout": stats["max_fanout"],
             "passes": [{**p, "seconds": round(p["seconds"], 4)} for p in pass_report],  # type: ignore[typeddict-item]
             "backends": sections,  # type: ignore[typeddict-item]
             "manifest": manifest(tmp),
@@ -99,9 +117,15 @@ def compile_netlist(raw: Netlist, out_dir: Path | str, name: str = "net", emit: 
     return report
 
 
-def compile_model(model: Any, out_dir: Path | str, name: str = "net", emit: Iterable[str] = ("c", "verilog"),
-                  options: Mapping[str, Mapping[str, Any]] | None = None,
-                  passes: Iterable[PassLike] | None = DEFAULT_PASSES, source: str = "") -> BuildReport:
+def compile_model(
+    model: Any,
+    out_dir: Path | str,
+    name: str = "net",
+    emit: Iterable[str] = ("c", "verilog"),
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    passes: Iterable[PassLike] | None = DEFAULT_PASSES,
+    source: str = "",
+) -> BuildReport:
     """Compile a trained model (anything with ``.discrete() -> DiscreteNet``, e.g. ``ldlgn.LogicNet``)."""
     discrete: DiscreteNet = model.discrete()
     return compile_netlist(lower(discrete, name), out_dir, name, emit, options, passes, source)

@@ -2,6 +2,7 @@
 
 It is the oracle the tests hold every engine to (docs/engines.md).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +24,7 @@ def node_values(net: Netlist, x) -> np.ndarray:
     x = check_inputs(net, x)
     v = np.zeros((net.num_nodes, x.shape[0]), dtype=np.uint8)
     v[CONST1] = 1
-    v[FIRST_INPUT:net.first_gate] = (x[:, net.input_feature] > net.input_threshold).T
+    v[FIRST_INPUT : net.first_gate] = (x[:, net.input_feature] > net.input_threshold).T
     for g in range(net.num_gates):
         a, b = net.fanin[g]
         v[net.first_gate + g] = tt.evaluate(net.table[g], v[a], v[b])

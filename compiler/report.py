@@ -2,6 +2,7 @@
 
 The report is plain JSON; these TypedDicts let mypy check every key the code reads or writes.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ FORMAT = "ldlgn-build"
 VERSION = 2
 
 #: one run of one pass (``"pass"`` is the pass's registered name)
-PassRecord = TypedDict("PassRecord", {"pass": str, "round": int, "gates_before": int, "gates_after": int,
-                                      "seconds": float})
+PassRecord = TypedDict(
+    "PassRecord", {"pass": str, "round": int, "gates_before": int, "gates_after": int, "seconds": float}
+)
 
 
 class YosysSection(TypedDict):
@@ -77,9 +79,21 @@ class BuildReport(TypedDict):
 
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
-    "format": str, "version": int, "name": str, "source": str, "features": int, "inputs": int,
-    "input_bits": int, "classes": int, "gates_raw": int, "gates_opt": int, "depth": int,
-    "max_fanout": int, "passes": list, "backends": dict, "manifest": dict,
+    "format": str,
+    "version": int,
+    "name": str,
+    "source": str,
+    "features": int,
+    "inputs": int,
+    "input_bits": int,
+    "classes": int,
+    "gates_raw": int,
+    "gates_opt": int,
+    "depth": int,
+    "max_fanout": int,
+    "passes": list,
+    "backends": dict,
+    "manifest": dict,
 }
 
 
@@ -93,11 +107,13 @@ def check_report(data: Any, path: Path | str) -> BuildReport:
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a build report (a JSON object is expected)")
     if data.get("format") != FORMAT:
-        raise ValueError(f"{path} is not an ldlgn build report (format {data.get('format')!r}); "
-                         f"compile again with `ldlgn compile`")
+        raise ValueError(
+            f"{path} is not an ldlgn build report (format {data.get('format')!r}); compile again with `ldlgn compile`"
+        )
     if data.get("version") != VERSION:
-        raise ValueError(f"{path} has report version {data.get('version')!r}, this ldlgn reads {VERSION}; "
-                         f"compile again")
+        raise ValueError(
+            f"{path} has report version {data.get('version')!r}, this ldlgn reads {VERSION}; compile again"
+        )
     for key, kind in _REQUIRED.items():
         value = data.get(key)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

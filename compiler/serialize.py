@@ -5,6 +5,7 @@ Arrays: ``input_feature`` int32 (I,), ``input_threshold`` int64 (I,), ``fanin`` 
 object ``{"format", "version", "num_features", "input_bits", "num_classes", "name", "num_inputs",
 "num_gates", "num_outputs"}``.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,12 +38,20 @@ def save_netlist(netlist: Netlist, path, compress: bool = True) -> Path:
         raise ValueError(f"netlist files end in .npz, got {str(path)!r}")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory")
-    meta = {"format": FORMAT, "version": VERSION, "num_features": netlist.num_features,
-            "input_bits": netlist.input_bits, "num_classes": netlist.num_classes,
-            "name": netlist.name, "num_inputs": netlist.num_inputs,
-            "num_gates": netlist.num_gates, "num_outputs": int(netlist.outputs.shape[0])}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "num_features": netlist.num_features,
+        "input_bits": netlist.input_bits,
+        "num_classes": netlist.num_classes,
+        "name": netlist.name,
+        "num_inputs": netlist.num_inputs,
+        "num_gates": netlist.num_gates,
+        "num_outputs": int(netlist.outputs.shape[0]),
+    }
     arrays = {name: getattr(netlist, name) for name in _ARRAYS}
     arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+
     def write(tmp):
         with open(tmp, "wb") as f:  # a file object: numpy appends no ".npz" to the temporary name
             (np.savez_compressed if compress else np.savez)(f, **arrays)
@@ -103,16 +112,30 @@ def load_netlist(path) -> Netlist:
     for name, (dtype, ndim) in _ARRAYS.items():
         a = arrays[name]
         if a.dtype != dtype or a.ndim != ndim:
-            raise _bad(path, f"array {name!r} must be {np.dtype(dtype)} with {ndim} dimension(s), "
-                             f"got {a.dtype} with shape {a.shape}")
-    counts = {"num_inputs": arrays["input_feature"].shape[0], "num_gates": arrays["table"].shape[0],
-              "num_outputs": arrays["outputs"].shape[0]}
+            raise _bad(
+                path,
+                f"array {name!r} must be {np.dtype(dtype)} with {ndim} dimension(s), "
+                f"got {a.dtype} with shape {a.shape}",
+            )
+    counts = {
+        "num_inputs": arrays["input_feature"].shape[0],
+        "num_gates": arrays["table"].shape[0],
+        "num_outputs": arrays["outputs"].shape[0],
+    }
     for key, n in counts.items():
         if meta[key] != n:
             raise _bad(path, f"metadata says {key}={meta[key]} but the arrays hold {n}")
-    net = Netlist(arrays["input_feature"], arrays["input_threshold"], meta["num_features"],
-                  meta["input_bits"], arrays["fanin"], arrays["table"], arrays["outputs"],
-                  meta["num_classes"], meta["name"])
+    net = Netlist(
+        arrays["input_feature"],
+        arrays["input_threshold"],
+        meta["num_features"],
+        meta["input_bits"],
+        arrays["fanin"],
+        arrays["table"],
+        arrays["outputs"],
+        meta["num_classes"],
+        meta["name"],
+    )
     try:
         return net.validate()
     except ValueError as e:

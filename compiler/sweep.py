@@ -13,13 +13,13 @@ gate ``(m, m, NOT_A)`` per node is appended. Primary inputs are never renumbered
 A gate whose table depends on one input only is kept in the canonical *one-input form*: fanin
 ``(a, a)`` and a table in ``{FALSE, NOT_A, PASS_A, TRUE}``.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
 from . import truth_tables as tt
-
 from .netlist import Netlist
 
 _NEG_A = tt.negate_input(np.arange(16, dtype=np.uint8), 0).astype(np.uint8)
@@ -169,8 +169,17 @@ def rebuild(net: Netlist, rep, keep, fanin, table) -> Netlist:
     src = new_id[inverted]
     fanin = np.concatenate([new_id[fanin], np.stack([src, src], 1)])
     table = np.concatenate([table, np.full(inverted.size, tt.NOT_A, np.uint8)])
-    return Netlist(net.input_feature.copy(), net.input_threshold.copy(), net.num_features,
-                   net.input_bits, fanin, table, outputs, net.num_classes, net.name)
+    return Netlist(
+        net.input_feature.copy(),
+        net.input_threshold.copy(),
+        net.num_features,
+        net.input_bits,
+        fanin,
+        table,
+        outputs,
+        net.num_classes,
+        net.name,
+    )
 
 
 def run_sweep(net: Netlist, mode: int) -> Netlist:

@@ -6,6 +6,7 @@ A truth table is an integer ``T`` whose bit ``r`` is the output on row ``r``. IW
 column ``r`` belongs to row ``r``. Every engine (torch, Numba, C, Verilog) takes its gate
 semantics from this module.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,22 @@ N_TABLES = 16  #: distinct two-input truth tables
 
 #: difflogic gate ids 0…15 and their names.
 GATE_NAMES = (
-    "FALSE", "AND", "A_AND_NOT_B", "A", "NOT_A_AND_B", "B", "XOR", "OR",
-    "NOR", "XNOR", "NOT_B", "A_OR_NOT_B", "NOT_A", "NOT_A_OR_B", "NAND", "TRUE",
+    "FALSE",
+    "AND",
+    "A_AND_NOT_B",
+    "A",
+    "NOT_A_AND_B",
+    "B",
+    "XOR",
+    "OR",
+    "NOR",
+    "XNOR",
+    "NOT_B",
+    "A_OR_NOT_B",
+    "NOT_A",
+    "NOT_A_OR_B",
+    "NAND",
+    "TRUE",
 )
 
 #: truth table of each difflogic gate id (bit r = output on row r = 2A+B).
@@ -75,10 +90,12 @@ def evaluate(tables, *inputs):
 # ---- relaxed semantics: y = c0 + c1·A + c2·B + c3·A·B -------------------------------------
 #: ``c = ω @ ROWS_TO_POLY`` maps row values (ω00, ω01, ω10, ω11) to polynomial coefficients.
 ROWS_TO_POLY = np.array(
-    [[1, -1, -1, 1],   # ω00
-     [0, 0, 1, -1],    # ω01
-     [0, 1, 0, -1],    # ω10
-     [0, 0, 0, 1]],    # ω11
+    [
+        [1, -1, -1, 1],  # ω00
+        [0, 0, 1, -1],  # ω01
+        [0, 1, 0, -1],  # ω10
+        [0, 0, 0, 1],
+    ],  # ω11
     dtype=np.float64,
 )
 #: ``(16, 4)`` row outputs of each difflogic gate id: OP's ω = softmax(Ω) @ OP_ROWS.
@@ -117,10 +134,22 @@ def depends_on(tables, k: int) -> np.ndarray:
 
 # ---- expressions for code generators (C words, Verilog scalar wires) -----------------------
 _EXPR = {
-    0: "{zero}", 1: "~({a} | {b})", 2: "~{a} & {b}", 3: "~{a}",
-    4: "{a} & ~{b}", 5: "~{b}", 6: "{a} ^ {b}", 7: "~({a} & {b})",
-    8: "{a} & {b}", 9: "~({a} ^ {b})", 10: "{b}", 11: "~{a} | {b}",
-    12: "{a}", 13: "{a} | ~{b}", 14: "{a} | {b}", 15: "{one}",
+    0: "{zero}",
+    1: "~({a} | {b})",
+    2: "~{a} & {b}",
+    3: "~{a}",
+    4: "{a} & ~{b}",
+    5: "~{b}",
+    6: "{a} ^ {b}",
+    7: "~({a} & {b})",
+    8: "{a} & {b}",
+    9: "~({a} ^ {b})",
+    10: "{b}",
+    11: "~{a} | {b}",
+    12: "{a}",
+    13: "{a} | ~{b}",
+    14: "{a} | {b}",
+    15: "{one}",
 }
 
 

@@ -6,6 +6,7 @@
 Writes OUT/model.pt, OUT/metrics.json and OUT/build/verilog/*.v (top module OUT/build/report.json
 names it), then prints the top module's ports and the Yosys size estimate.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,17 +31,31 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
 
     out = Path(args.out)
-    cfg = TrainConfig(data=args.data, width=args.width, depth=args.depth, steps=args.steps, tau=args.tau,
-                      num_thresholds=args.thresholds, encoding="quantile")
+    cfg = TrainConfig(
+        data=args.data,
+        width=args.width,
+        depth=args.depth,
+        steps=args.steps,
+        tau=args.tau,
+        num_thresholds=args.thresholds,
+        encoding="quantile",
+    )
     metrics = train(cfg, out, progress=False)
     print(f"trained {args.data}: test accuracy {metrics['test_acc_discrete']:.4f} (discretized)")
     model = ldlgn.load(out / "model.pt")
-    report = compile_model(model, out / "build", name=f"{args.data}_net".replace("-", "_"), emit=("verilog",),
-                           options={"verilog": {"pipeline_every": args.pipeline, "yosys": not args.no_yosys}})
+    report = compile_model(
+        model,
+        out / "build",
+        name=f"{args.data}_net".replace("-", "_"),
+        emit=("verilog",),
+        options={"verilog": {"pipeline_every": args.pipeline, "yosys": not args.no_yosys}},
+    )
     rtl = report["backends"]["verilog"]
     print(f"Verilog top module {rtl['top']} in {out / 'build' / 'verilog'}:")
-    print(f"  input  [{report['features'] * report['input_bits'] - 1}:0] x  "
-          f"({report['features']} features × {report['input_bits']} bits, feature 0 in the low bits)")
+    print(
+        f"  input  [{report['features'] * report['input_bits'] - 1}:0] x  "
+        f"({report['features']} features × {report['input_bits']} bits, feature 0 in the low bits)"
+    )
     print(f"  output class_out and scores ({report['classes']} classes); latency {rtl['latency_cycles']} cycles")
     print(f"  {report['gates_opt']} gates after optimization (from {report['gates_raw']}), depth {report['depth']}")
     if "yosys" in rtl:

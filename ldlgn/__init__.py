@@ -3,6 +3,7 @@
 The training API (torch) loads on first use, so ``import ldlgn.compiler`` and the ``ldlgn``
 command's help stay free of torch (docs/architecture.md).
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -12,9 +13,13 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it (imported on first attribute access)
 _LAZY = {
-    "load": "ldlgn.checkpoint", "save": "ldlgn.checkpoint",
-    "LogicNet": "ldlgn.model", "LogicLayer": "ldlgn.layers", "GroupSum": "ldlgn.layers",
-    "DiscreteNet": "ldlgn.compiler.discrete", "DiscreteLayer": "ldlgn.compiler.discrete",
+    "load": "ldlgn.checkpoint",
+    "save": "ldlgn.checkpoint",
+    "LogicNet": "ldlgn.model",
+    "LogicLayer": "ldlgn.layers",
+    "GroupSum": "ldlgn.layers",
+    "DiscreteNet": "ldlgn.compiler.discrete",
+    "DiscreteLayer": "ldlgn.compiler.discrete",
 }
 __all__ = [*_LAZY, "__version__"]
 

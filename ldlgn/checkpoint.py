@@ -5,6 +5,7 @@ Content: ``{"format": "ldlgn-checkpoint", "version": 1, "config": {...}, "state_
 The same content gives the same bytes. A stored config is checked against this machine's memory
 and against the stored parameters before any model is built from it.
 """
+
 from __future__ import annotations
 
 import io
@@ -65,10 +66,11 @@ def read(path) -> dict:
         raise CheckpointError(f"{path} is truncated or not a torch checkpoint (no complete zip archive)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 (torch raises many kinds; all mean "not readable")
+    except Exception as err:
         if "WeightsUnpickler" in str(err) or "weights_only" in str(err):  # foreign objects refused
-            raise CheckpointError(f"{path} holds objects a safe load refuses (not an ldlgn "
-                                  f"checkpoint): {_reason(err)}") from None
+            raise CheckpointError(
+                f"{path} holds objects a safe load refuses (not an ldlgn checkpoint): {_reason(err)}"
+            ) from None
         raise CheckpointError(f"{path} is truncated or not a torch checkpoint: {_reason(err)}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an ldlgn checkpoint (no '{FORMAT}' format tag)")
@@ -100,18 +102,26 @@ def _check_sizes(path, payload: dict) -> None:
     cfg = payload["config"]
     keys = ("num_features", "num_classes", "width", "depth", "num_thresholds")
     if not all(isinstance(cfg.get(k), int) and not isinstance(cfg[k], bool) and cfg[k] >= 1 for k in keys):
-        raise CheckpointError(f"{path}: config sizes {', '.join(keys)} must be positive integers, "
-                              f"got {[cfg.get(k) for k in keys]}")
+        raise CheckpointError(
+            f"{path}: config sizes {', '.join(keys)} must be positive integers, got {[cfg.get(k) for k in keys]}"
+        )
     sizes = ", ".join(f"{k}={cfg[k]}" for k in keys)
     need = sizing.model_bytes(**{k: cfg[k] for k in keys}, parametrization=cfg.get("parametrization"))
     limit = sizing.memory_limit_bytes()
     if need > limit:
-        raise CheckpointError(f"{path}: its config ({sizes}) describes a model that needs about "
-                              f"{sizing.format_bytes(need)} of memory, more than this machine's "
-                              f"{sizing.format_bytes(limit)}")
+        raise CheckpointError(
+            f"{path}: its config ({sizes}) describes a model that needs about "
+            f"{sizing.format_bytes(need)} of memory, more than this machine's "
+            f"{sizing.format_bytes(limit)}"
+        )
     gates = sizing.gate_count(cfg["width"], cfg["depth"], cfg["num_classes"])
-    stored = sum(int(v.shape[0]) for k, v in payload["state_dict"].items()
-                 if k.endswith(".weights") and isinstance(v, torch.Tensor) and v.dim() > 0)
+    stored = sum(
+        int(v.shape[0])
+        for k, v in payload["state_dict"].items()
+        if k.endswith(".weights") and isinstance(v, torch.Tensor) and v.dim() > 0
+    )
     if stored != gates:
-        raise CheckpointError(f"{path}: config and parameters do not form a valid model: its config "
-                              f"({sizes}) makes {gates} gates, but the file stores parameters of {stored}")
+        raise CheckpointError(
+            f"{path}: config and parameters do not form a valid model: its config "
+            f"({sizes}) makes {gates} gates, but the file stores parameters of {stored}"
+        )

@@ -1,4 +1,5 @@
 """The ``ldlgn`` command: ``train``, ``compile``, ``verify``, ``report``, ``demo``."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,15 +13,21 @@ from . import __version__
 
 
 def _add_train(sub) -> None:
-    from .config import (BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS,
-                         TrainConfig)
+    from .config import BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS, TrainConfig
 
     d = TrainConfig()
-    p = sub.add_parser("train", help="train a logic gate network",
-                       description="Train a light DLGN; writes OUT/model.pt (best by discretized "
-                                   "validation accuracy), OUT/last.pt (resumable state) and OUT/metrics.json.")
-    p.add_argument("--data", default=d.data, help="digits, breast_cancer, iris, mnist, fashion-mnist, "
-                   "cifar10, cifar100, or a .npz with integer X and y (default: %(default)s)")
+    p = sub.add_parser(
+        "train",
+        help="train a logic gate network",
+        description="Train a light DLGN; writes OUT/model.pt (best by discretized "
+        "validation accuracy), OUT/last.pt (resumable state) and OUT/metrics.json.",
+    )
+    p.add_argument(
+        "--data",
+        default=d.data,
+        help="digits, breast_cancer, iris, mnist, fashion-mnist, "
+        "cifar10, cifar100, or a .npz with integer X and y (default: %(default)s)",
+    )
     p.add_argument("--root", default=None, help="folder with the standard MNIST (IDX) or CIFAR (binary) files")
     p.add_argument("--out", required=True, help="run folder (one training run at a time: OUT/.lock)")
     p.add_argument("--width", type=int, default=d.width)
@@ -28,13 +35,22 @@ def _add_train(sub) -> None:
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--tau", type=float, default=d.tau)
     p.add_argument("--seed", type=int, default=d.seed, help="0..2**63-1 (default: %(default)s)")
-    p.add_argument("--thresholds", dest="num_thresholds", type=int, default=d.num_thresholds,
-                   help="thermometer thresholds per feature (default: %(default)s)")
+    p.add_argument(
+        "--thresholds",
+        dest="num_thresholds",
+        type=int,
+        default=d.num_thresholds,
+        help="thermometer thresholds per feature (default: %(default)s)",
+    )
     p.add_argument("--encoding", choices=ENCODINGS, default=d.encoding)
     p.add_argument("--param", dest="parametrization", choices=PARAMETRIZATIONS, default=d.parametrization)
     p.add_argument("--estimator", choices=IWP_ESTIMATORS, default=d.estimator)
-    p.add_argument("--init", default=d.init, help="ri, gauss, and-or, and-or-ri, uniform or a 4-bit "
-                   "direction such as 0110 (OP: ri, gauss) (default: %(default)s)")
+    p.add_argument(
+        "--init",
+        default=d.init,
+        help="ri, gauss, and-or, and-or-ri, uniform or a 4-bit "
+        "direction such as 0110 (OP: ri, gauss) (default: %(default)s)",
+    )
     p.add_argument("--connections", choices=CONNECTIONS, default=d.connections)
     p.add_argument("--grad-factor", type=float, default=d.grad_factor)
     p.add_argument("--mu", type=float, default=None, help="residual-init shift (default: by estimator)")
@@ -43,8 +59,9 @@ def _add_train(sub) -> None:
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="0: every steps/20")
     p.add_argument("--device", default=d.device, help="cpu or cuda")
     p.add_argument("--backend", choices=BACKENDS, default=d.backend, help="relaxed-gate kernels on CPU")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt "
-                   "(an error when there is none)")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last.pt (an error when there is none)"
+    )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-plots", action="store_true", help="skip the training-curve and gate-type PNGs")
     p.set_defaults(func=_run_train)
@@ -56,8 +73,12 @@ def _run_train(args) -> int:
 
     cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
     m = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
-    print(json.dumps({k: m[k] for k in ("dataset", "steps", "gates", "seconds", "test_acc_discrete",
-                                         "test_acc_relaxed")}, indent=2))
+    print(
+        json.dumps(
+            {k: m[k] for k in ("dataset", "steps", "gates", "seconds", "test_acc_discrete", "test_acc_relaxed")},
+            indent=2,
+        )
+    )
     if not args.no_plots:
         from .plots import write_run_plots
 
@@ -66,23 +87,36 @@ def _run_train(args) -> int:
 
 
 def _add_compile(sub) -> None:
-    p = sub.add_parser("compile", help="compile a checkpoint or netlist to C, Verilog and a report",
-                       description="Lower a trained model (model.pt) or read a netlist (netlist.npz), optimize "
-                                   "it and run the chosen back ends into a build folder with report.json. "
-                                   "A netlist never loads torch.")
+    p = sub.add_parser(
+        "compile",
+        help="compile a checkpoint or netlist to C, Verilog and a report",
+        description="Lower a trained model (model.pt) or read a netlist (netlist.npz), optimize "
+        "it and run the chosen back ends into a build folder with report.json. "
+        "A netlist never loads torch.",
+    )
     p.add_argument("model", help="checkpoint (model.pt) or netlist file (.npz)")
     p.add_argument("--out", required=True, help="build folder (replaced as a whole when the build succeeds)")
     p.add_argument("--name", default="net", help="C/Verilog identifier prefix (default: %(default)s)")
-    p.add_argument("--emit", default="", metavar="LIST",
-                   help="comma-separated back ends: " + ", ".join(_backend_help()))
+    p.add_argument(
+        "--emit", default="", metavar="LIST", help="comma-separated back ends: " + ", ".join(_backend_help())
+    )
     p.add_argument("--c", action="store_true", help="shorthand for --emit c")
     p.add_argument("--verilog", action="store_true", help="shorthand for --emit verilog")
-    p.add_argument("--pipeline", type=int, default=None, metavar="N",
-                   help="Verilog: pipeline registers every N logic levels (default: combinational)")
+    p.add_argument(
+        "--pipeline",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Verilog: pipeline registers every N logic levels (default: combinational)",
+    )
     p.add_argument("--no-yosys", action="store_true", help="Verilog: skip the Yosys area/LUT report")
-    p.add_argument("--passes", default=None, metavar="LIST",
-                   help="comma-separated optimization passes, run to a fixed point, or 'none' "
-                        "(default: all): " + ", ".join(_pass_help()))
+    p.add_argument(
+        "--passes",
+        default=None,
+        metavar="LIST",
+        help="comma-separated optimization passes, run to a fixed point, or 'none' "
+        "(default: all): " + ", ".join(_pass_help()),
+    )
     p.add_argument("--no-opt", action="store_true", help="same as --passes none")
     p.set_defaults(func=_run_compile)
 
@@ -132,26 +166,36 @@ def _run_compile(args) -> int:
         raw = lower(load(args.model).discrete(), args.name)
     raw.name = args.name
     report = compile_netlist(raw, args.out, args.name, emit, options, passes, source=str(args.model))
-    print(f"wrote {Path(args.out) / 'report.json'}: {report['gates_raw']} gates -> {report['gates_opt']}, "
-          f"depth {report['depth']}")
+    print(
+        f"wrote {Path(args.out) / 'report.json'}: {report['gates_raw']} gates -> {report['gates_opt']}, "
+        f"depth {report['depth']}"
+    )
     return 0
 
 
 def _add_verify(sub) -> None:
     from .sim.verify import engine_names
 
-    p = sub.add_parser("verify", help="check torch, Numba, C and RTL agree bit-exactly on data",
-                       description="Run torch eval (the reference), the Numba evaluator, the C library and the "
-                                   "RTL under Icarus (combinational and pipelined) on a data split; print a "
-                                   "table, write BUILD/verify.json, exit 1 on any mismatch.")
+    p = sub.add_parser(
+        "verify",
+        help="check torch, Numba, C and RTL agree bit-exactly on data",
+        description="Run torch eval (the reference), the Numba evaluator, the C library and the "
+        "RTL under Icarus (combinational and pipelined) on a data split; print a "
+        "table, write BUILD/verify.json, exit 1 on any mismatch.",
+    )
     p.add_argument("model", help="checkpoint (model.pt)")
     p.add_argument("--build", required=True, help="build folder made by `ldlgn compile`")
     p.add_argument("--data", default=None, help="data set (default: the one the model was trained on)")
     p.add_argument("--root", default=None, help="folder of MNIST/CIFAR files")
     p.add_argument("--split", choices=("test", "val", "train"), default="test")
     p.add_argument("--samples", type=int, default=None, help="first N samples of the split (default: all)")
-    p.add_argument("--engines", default=None, help="comma-separated subset of " + ",".join(engine_names()) +
-                   " (default: every engine the build folder has artifacts for)")
+    p.add_argument(
+        "--engines",
+        default=None,
+        help="comma-separated subset of "
+        + ",".join(engine_names())
+        + " (default: every engine the build folder has artifacts for)",
+    )
     p.set_defaults(func=_run_verify)
 
 
@@ -201,10 +245,14 @@ def _run_report(args) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    rows = [("features × input bits", f"{report['features']} × {report['input_bits']}"),
-            ("encoder comparators", report["inputs"]), ("classes", report["classes"]),
-            ("gates (trained)", report["gates_raw"]), ("gates (optimized)", report["gates_opt"]),
-            ("logic depth", report["depth"])]
+    rows = [
+        ("features × input bits", f"{report['features']} × {report['input_bits']}"),
+        ("encoder comparators", report["inputs"]),
+        ("classes", report["classes"]),
+        ("gates (trained)", report["gates_raw"]),
+        ("gates (optimized)", report["gates_opt"]),
+        ("logic depth", report["depth"]),
+    ]
     c, v = report["backends"].get("c"), report["backends"].get("verilog")
     if c is not None:
         rows.append(("C build seconds", c["build_seconds"]))
@@ -251,8 +299,10 @@ class _StdoutHandler(logging.Handler):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ldlgn", description="Light differentiable logic gate networks: "
-                                     "train, compile to C and Verilog, verify bit-exactly.")
+    parser = argparse.ArgumentParser(
+        prog="ldlgn",
+        description="Light differentiable logic gate networks: train, compile to C and Verilog, verify bit-exactly.",
+    )
     parser.add_argument("--version", action="version", version=f"ldlgn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_train, _add_compile, _add_verify, _add_report, _add_demo):

@@ -1,5 +1,6 @@
 """What defines a training run, and the vocabularies of its options (torch-free, so the ``ldlgn``
 command builds its help without loading torch)."""
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,19 @@ MAX_DEPTH = 1024
 #: seeds are 64-bit signed integers for torch's generators
 MAX_SEED = 2**63 - 1
 
-__all__ = ["BACKENDS", "CONNECTIONS", "ENCODINGS", "IWP_ESTIMATORS", "IWP_INITS", "MAX_DEPTH", "MAX_SEED",
-           "OP_INITS", "PARAMETRIZATIONS", "TrainConfig", "option_name"]
+__all__ = [
+    "BACKENDS",
+    "CONNECTIONS",
+    "ENCODINGS",
+    "IWP_ESTIMATORS",
+    "IWP_INITS",
+    "MAX_DEPTH",
+    "MAX_SEED",
+    "OP_INITS",
+    "PARAMETRIZATIONS",
+    "TrainConfig",
+    "option_name",
+]
 
 _OPTION_NAMES = {"num_thresholds": "--thresholds", "parametrization": "--param"}
 

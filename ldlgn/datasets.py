@@ -14,6 +14,7 @@ to ``(n, F)``, int64 labels in ``0..num_classes-1`` and a train / val / test spl
 
 Split rows keep the order of the source (indices sorted); shuffle per epoch when training.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,9 +32,16 @@ TEST_FRACTION = 0.2  # for data sets without an official test split
 MAX_INPUT_VALUE = 65535  # uint16: the encoder's widest integer input
 
 _NAMES = {  # accepted spellings (lower case, '_' read as '-') -> canonical name
-    "digits": "digits", "breast-cancer": "breast_cancer", "iris": "iris", "mnist": "mnist",
-    "fashion-mnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
-    "cifar10": "cifar10", "cifar-10": "cifar10", "cifar100": "cifar100", "cifar-100": "cifar100",
+    "digits": "digits",
+    "breast-cancer": "breast_cancer",
+    "iris": "iris",
+    "mnist": "mnist",
+    "fashion-mnist": "fashion-mnist",
+    "fashionmnist": "fashion-mnist",
+    "cifar10": "cifar10",
+    "cifar-10": "cifar10",
+    "cifar100": "cifar100",
+    "cifar-100": "cifar100",
 }
 
 MNIST_FILES = {
@@ -48,10 +56,8 @@ _MNIST_SOURCES = {
 }
 CIFAR10_TRAIN = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 _CIFAR = {  # name -> (train files, test file, subfolder, label bytes, classes, archive)
-    "cifar10": (CIFAR10_TRAIN, "test_batch.bin", "cifar-10-batches-bin", 1, 10,
-                "cifar-10-binary.tar.gz"),
-    "cifar100": (("train.bin",), "test.bin", "cifar-100-binary", 2, 100,
-                 "cifar-100-binary.tar.gz"),
+    "cifar10": (CIFAR10_TRAIN, "test_batch.bin", "cifar-10-batches-bin", 1, 10, "cifar-10-binary.tar.gz"),
+    "cifar100": (("train.bin",), "test.bin", "cifar-100-binary", 2, 100, "cifar-100-binary.tar.gz"),
 }
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 
@@ -82,8 +88,11 @@ class Dataset:
 
     def splits(self):
         """``(split name, x, y)`` for train, val and test."""
-        return (("train", self.x_train, self.y_train), ("val", self.x_val, self.y_val),
-                ("test", self.x_test, self.y_test))
+        return (
+            ("train", self.x_train, self.y_train),
+            ("val", self.x_val, self.y_val),
+            ("test", self.x_test, self.y_test),
+        )
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first inconsistency."""
@@ -99,17 +108,11 @@ class Dataset:
                     f"{self.num_features}), got {x.dtype} {x.shape}"
                 )
             if y.dtype != np.int64 or y.shape != (x.shape[0],):
-                raise ValueError(
-                    f"{self.name}: y_{split} must be int64 ({x.shape[0]},), got {y.dtype} {y.shape}"
-                )
+                raise ValueError(f"{self.name}: y_{split} must be int64 ({x.shape[0]},), got {y.dtype} {y.shape}")
             if y.size and (y.min() < 0 or y.max() >= self.num_classes):
-                raise ValueError(
-                    f"{self.name}: y_{split} has labels outside 0..{self.num_classes - 1}"
-                )
+                raise ValueError(f"{self.name}: y_{split} has labels outside 0..{self.num_classes - 1}")
             if x.size and int(x.max()) >> self.input_bits:
-                raise ValueError(
-                    f"{self.name}: x_{split} has values >= 2**input_bits = {1 << self.input_bits}"
-                )
+                raise ValueError(f"{self.name}: x_{split} has values >= 2**input_bits = {1 << self.input_bits}")
         if self.x_train.shape[0] == 0:
             raise ValueError(f"{self.name}: the training split is empty")
 
@@ -146,8 +149,7 @@ def load_dataset(
             raise ValueError(f"{path}: unsupported file format (expected an .npz archive)")
         return _load_npz(path, seed, val_fraction)
     raise ValueError(
-        f"unknown dataset {text!r}: known data sets are {', '.join(DATASETS)}, "
-        "or give the path of an .npz file"
+        f"unknown dataset {text!r}: known data sets are {', '.join(DATASETS)}, or give the path of an .npz file"
     )
 
 
@@ -162,7 +164,7 @@ def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator):
     if short > 0:
         order = np.lexsort((rng.random(len(classes)), -(exact - quota)))
         quota[order[:short]] += 1
-    take = [rng.permutation(np.flatnonzero(inverse == c))[:quota[c]] for c in range(len(classes))]
+    take = [rng.permutation(np.flatnonzero(inverse == c))[: quota[c]] for c in range(len(classes))]
     take = np.sort(np.concatenate(take)) if take else np.zeros(0, np.int64)
     keep = np.setdiff1d(np.arange(len(y)), take)
     return keep, take
@@ -193,15 +195,13 @@ def _val_note(val_fraction: float) -> str:
 # ---- loaders ----------------------------------------------------------------------------
 def _load_sklearn(name: str, seed: int, val_fraction: float) -> Dataset:
     skd = require("sklearn.datasets", "data")
-    bunch = {"digits": skd.load_digits, "breast_cancer": skd.load_breast_cancer,
-             "iris": skd.load_iris}[name]()
+    bunch = {"digits": skd.load_digits, "breast_cancer": skd.load_breast_cancer, "iris": skd.load_iris}[name]()
     x, y = np.asarray(bunch.data), np.asarray(bunch.target, dtype=np.int64)
     rng = np.random.default_rng(seed)
     rest, test = stratified_split(y, TEST_FRACTION, rng)
     sub_train, sub_val = stratified_split(y[rest], val_fraction, rng)
     train, val = rest[sub_train], rest[sub_val]
-    split = (f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, "
-             f"{_val_note(val_fraction)}")
+    split = f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, {_val_note(val_fraction)}"
     if name == "digits":
         xs = [x[i].astype(np.uint8) for i in (train, val, test)]  # pixel counts 0..16
         bits, shape = 5, (8, 8)
@@ -210,24 +210,34 @@ def _load_sklearn(name: str, seed: int, val_fraction: float) -> Dataset:
         xs = minmax_to_uint8(x[train], x[val], x[test])
         bits, shape = 8, (x.shape[1],)
         title = "breast cancer (Wisconsin diagnostic)" if name == "breast_cancer" else "iris"
-        text = (f"scikit-learn {title}: {x.shape[1]} float features min-max scaled on the "
-                f"training split to 0..255 (rounded, clipped), uint8; {split}")
-    return Dataset(name, xs[0], y[train], xs[1], y[val], xs[2], y[test],
-                   num_classes=int(y.max()) + 1, input_bits=bits, feature_shape=shape,
-                   description=text)
+        text = (
+            f"scikit-learn {title}: {x.shape[1]} float features min-max scaled on the "
+            f"training split to 0..255 (rounded, clipped), uint8; {split}"
+        )
+    return Dataset(
+        name,
+        xs[0],
+        y[train],
+        xs[1],
+        y[val],
+        xs[2],
+        y[test],
+        num_classes=int(y.max()) + 1,
+        input_bits=bits,
+        feature_shape=shape,
+        description=text,
+    )
 
 
 def _require_root(name: str, root, expected: str, source: str) -> Path:
     if root is None:
         raise FileNotFoundError(
-            f"{name}: pass root=<folder> holding the standard files ({expected}); get them "
-            f"from {source}"
+            f"{name}: pass root=<folder> holding the standard files ({expected}); get them from {source}"
         )
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(
-            f"{name}: root folder {root} does not exist (expected it to hold {expected}; "
-            f"get them from {source})"
+            f"{name}: root folder {root} does not exist (expected it to hold {expected}; get them from {source})"
         )
     return root
 
@@ -250,27 +260,27 @@ def _load_mnist(name: str, root, seed: int, val_fraction: float) -> Dataset:
     missing = [MNIST_FILES[k] for k, p in paths.items() if p is None]
     if missing:
         raise FileNotFoundError(
-            f"{name}: missing {', '.join(missing)} in {root} (expected {expected}; get them "
-            f"from {source})"
+            f"{name}: missing {', '.join(missing)} in {root} (expected {expected}; get them from {source})"
         )
     parts = {}
     for split in ("train", "test"):
         img_path, lab_path = paths[f"{split}_images"], paths[f"{split}_labels"]
         images, labels = formats.read_idx(img_path), formats.read_idx(lab_path)
         if images.dtype != np.uint8 or images.shape[1:] != (28, 28):
-            raise ValueError(f"{img_path}: expected uint8 28x28 images, got {images.dtype} "
-                             f"{images.shape}")
+            raise ValueError(f"{img_path}: expected uint8 28x28 images, got {images.dtype} {images.shape}")
         if labels.dtype != np.uint8 or labels.ndim != 1:
-            raise ValueError(f"{lab_path}: expected a 1-D uint8 label file, got {labels.dtype} "
-                             f"{labels.shape}")
+            raise ValueError(f"{lab_path}: expected a 1-D uint8 label file, got {labels.dtype} {labels.shape}")
         if labels.shape[0] != images.shape[0]:
-            raise ValueError(f"{name}: {lab_path.name} holds {labels.shape[0]} labels but "
-                             f"{img_path.name} holds {images.shape[0]} images")
+            raise ValueError(
+                f"{name}: {lab_path.name} holds {labels.shape[0]} labels but "
+                f"{img_path.name} holds {images.shape[0]} images"
+            )
         if labels.size and labels.max() > 9:
             raise ValueError(f"{lab_path}: labels outside 0..9 (max {labels.max()})")
         parts[split] = (images.reshape(len(images), -1), labels.astype(np.int64))
-    return _with_perm_val(name, parts, seed, val_fraction, 10, (28, 28),
-                          f"{name} from the standard IDX files: 28x28 uint8 pixels")
+    return _with_perm_val(
+        name, parts, seed, val_fraction, 10, (28, 28), f"{name} from the standard IDX files: 28x28 uint8 pixels"
+    )
 
 
 def _load_cifar(name: str, root, seed: int, val_fraction: float) -> Dataset:
@@ -283,10 +293,10 @@ def _load_cifar(name: str, root, seed: int, val_fraction: float) -> Dataset:
     if missing:
         python_version = ("cifar-10-batches-py", "cifar-100-python", "data_batch_1", "train")
         if any((root / p).exists() for p in python_version):
-            raise ValueError(f"{name}: found the CIFAR python version (pickles) in {root}, "
-                             f"which is never unpickled; {hint}")
-        raise FileNotFoundError(f"{name}: missing {', '.join(missing)} in {folder} "
-                                f"(expected {expected}; {hint})")
+            raise ValueError(
+                f"{name}: found the CIFAR python version (pickles) in {root}, which is never unpickled; {hint}"
+            )
+        raise FileNotFoundError(f"{name}: missing {', '.join(missing)} in {folder} (expected {expected}; {hint})")
     parts = {}
     for split, files in (("train", train_files), ("test", (test_file,))):
         xs, ys = [], []
@@ -294,22 +304,44 @@ def _load_cifar(name: str, root, seed: int, val_fraction: float) -> Dataset:
             labels, images = formats.read_cifar_records(folder / f, label_bytes, hint)
             fine = labels[:, -1]  # CIFAR-100: coarse byte, then fine byte
             if fine.max() >= classes or (label_bytes == 2 and labels[:, 0].max() >= 20):
-                raise ValueError(f"{folder / f}: label bytes outside the {name} range "
-                                 f"(labels 0..{classes - 1}): not a {name} binary file")
+                raise ValueError(
+                    f"{folder / f}: label bytes outside the {name} range "
+                    f"(labels 0..{classes - 1}): not a {name} binary file"
+                )
             xs.append(images)
             ys.append(fine.astype(np.int64))
         parts[split] = (np.concatenate(xs), np.concatenate(ys))
-    return _with_perm_val(name, parts, seed, val_fraction, classes, (3, 32, 32),
-                          f"{name} binary version: 3x32x32 uint8 pixels (channel-major)")
+    return _with_perm_val(
+        name,
+        parts,
+        seed,
+        val_fraction,
+        classes,
+        (3, 32, 32),
+        f"{name} binary version: 3x32x32 uint8 pixels (channel-major)",
+    )
 
 
 def _with_perm_val(name, parts, seed, val_fraction, classes, shape, text) -> Dataset:
     (x, y), (x_test, y_test) = parts["train"], parts["test"]
     train, val = permutation_split(len(y), val_fraction, np.random.default_rng(seed))
-    text += (f"; val = last {val_fraction:.0%} of a seeded permutation (seed {seed}) of the "
-             "official train split; test = official test split")
-    return Dataset(name, x[train], y[train], x[val], y[val], x_test, y_test, num_classes=classes,
-                   input_bits=8, feature_shape=shape, description=text)
+    text += (
+        f"; val = last {val_fraction:.0%} of a seeded permutation (seed {seed}) of the "
+        "official train split; test = official test split"
+    )
+    return Dataset(
+        name,
+        x[train],
+        y[train],
+        x[val],
+        y[val],
+        x_test,
+        y_test,
+        num_classes=classes,
+        input_bits=8,
+        feature_shape=shape,
+        description=text,
+    )
 
 
 # ---- .npz files -------------------------------------------------------------------------
@@ -329,11 +361,11 @@ def _npz_features(path: Path, key: str, x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "b":
         x = x.astype(np.uint8)
     if x.min() < 0:
-        raise ValueError(f"{path}: {key} has negative values (min {x.min()}); the encoder "
-                         "needs unsigned integers")
+        raise ValueError(f"{path}: {key} has negative values (min {x.min()}); the encoder needs unsigned integers")
     if x.max() > MAX_INPUT_VALUE:
-        raise ValueError(f"{path}: {key} has values above {MAX_INPUT_VALUE} (max {x.max()}); "
-                         "the encoder takes at most 16-bit inputs")
+        raise ValueError(
+            f"{path}: {key} has values above {MAX_INPUT_VALUE} (max {x.max()}); the encoder takes at most 16-bit inputs"
+        )
     return x
 
 
@@ -345,8 +377,7 @@ def _npz_labels(path: Path, key: str, y: np.ndarray, n: int) -> np.ndarray:
     if y.ndim != 1:
         raise ValueError(f"{path}: labels {key} must be 1-D, got shape {y.shape}")
     if y.shape[0] != n:
-        raise ValueError(f"{path}: shape mismatch: {key} holds {y.shape[0]} labels for {n} rows "
-                         f"of X")
+        raise ValueError(f"{path}: shape mismatch: {key} holds {y.shape[0]} labels for {n} rows of X")
     if y.size and y.min() < 0:
         raise ValueError(f"{path}: labels {key} out of range: negative label {y.min()}")
     if y.size and int(y.max()) > np.iinfo(np.int64).max:
@@ -359,8 +390,7 @@ def _npz_classes(path: Path, y: np.ndarray) -> int:
     ``k ≥ 2`` (docs/data-and-labels.md): a gap would silently train classes no sample has."""
     present = np.unique(y)
     if len(present) < 2:
-        raise ValueError(f"{path}: labels y hold a single class ({present[0]}); a classifier needs "
-                         "at least 2 classes")
+        raise ValueError(f"{path}: labels y hold a single class ({present[0]}); a classifier needs at least 2 classes")
     k, top = len(present), int(present[-1])
     if top != k - 1:
         count = top + 1 - k
@@ -369,7 +399,8 @@ def _npz_classes(path: Path, y: np.ndarray) -> int:
         raise ValueError(
             f"{path}: labels y must be exactly 0..k-1, but {count} labels are missing from 0..{top} "
             f"({k} present): missing labels {listed}; remap them to 0..{k - 1} first, "
-            "e.g. y = numpy.unique(y, return_inverse=True)[1] (the i-th smallest label becomes i)")
+            "e.g. y = numpy.unique(y, return_inverse=True)[1] (the i-th smallest label becomes i)"
+        )
     return k
 
 
@@ -377,12 +408,12 @@ def _npz_test_split(path: Path, arrays: dict, shape: tuple, y: np.ndarray):
     """``(X_test, y_test)`` flattened and checked against the training arrays."""
     x_test = _npz_features(path, "X_test", arrays["X_test"])
     if arrays["X_test"].shape[1:] != shape:
-        raise ValueError(f"{path}: shape mismatch: X_test rows have shape "
-                         f"{arrays['X_test'].shape[1:]}, X rows {shape}")
+        raise ValueError(f"{path}: shape mismatch: X_test rows have shape {arrays['X_test'].shape[1:]}, X rows {shape}")
     y_test = _npz_labels(path, "y_test", arrays["y_test"], x_test.shape[0])
     if y_test.size and y_test.max() > y.max():
-        raise ValueError(f"{path}: labels y_test out of range: label {y_test.max()} never "
-                         f"occurs in y (labels 0..{y.max()})")
+        raise ValueError(
+            f"{path}: labels y_test out of range: label {y_test.max()} never occurs in y (labels 0..{y.max()})"
+        )
     return x_test, y_test
 
 
@@ -390,8 +421,10 @@ def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
     arrays = formats.read_npz(path)
     for key in ("X", "y"):
         if key not in arrays:
-            raise ValueError(f"{path}: missing array {key!r} (found {sorted(arrays)}); expected "
-                             "X (n, ...) and y (n,), optionally X_test and y_test")
+            raise ValueError(
+                f"{path}: missing array {key!r} (found {sorted(arrays)}); expected "
+                "X (n, ...) and y (n,), optionally X_test and y_test"
+            )
     if ("X_test" in arrays) != ("y_test" in arrays):
         raise ValueError(f"{path}: X_test and y_test must be given together")
     x = _npz_features(path, "X", arrays["X"])
@@ -409,13 +442,21 @@ def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
         sub_train, sub_val = stratified_split(y[rest], val_fraction, rng)
         train, val = rest[sub_train], rest[sub_val]
         x_test, y_test = x[test], y[test]
-        split = (f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, "
-                 f"{_val_note(val_fraction)}")
+        split = f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, {_val_note(val_fraction)}"
     top = max(int(x.max()), int(x_test.max()) if x_test.size else 0)
     bits = max(1, top.bit_length())
     dtype = np.uint8 if bits <= 8 else np.uint16
-    text = (f"{path.name}: integer features as stored ({bits} bits, max {top}), "
-            f"{num_classes} classes; {split}")
-    return Dataset(path.stem, x[train].astype(dtype), y[train], x[val].astype(dtype), y[val],
-                   x_test.astype(dtype), y_test, num_classes=num_classes, input_bits=bits,
-                   feature_shape=shape, description=text)
+    text = f"{path.name}: integer features as stored ({bits} bits, max {top}), {num_classes} classes; {split}"
+    return Dataset(
+        path.stem,
+        x[train].astype(dtype),
+        y[train],
+        x[val].astype(dtype),
+        y[val],
+        x_test.astype(dtype),
+        y_test,
+        num_classes=num_classes,
+        input_bits=bits,
+        feature_shape=shape,
+        description=text,
+    )

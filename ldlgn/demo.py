@@ -3,6 +3,7 @@
 Train IWP-RI → plots → netlist + optimization → C and Verilog → Yosys → verify torch, Numba, C and
 the RTL (combinational and pipelined) on the whole test split → summary.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,14 @@ def c_throughput(build_dir, x, min_samples: int = 1_000_000) -> float:
     return best
 
 
-def run_demo(out="runs/demo", steps: int = 2000, width: int = 2000, depth: int = 4,
-             progress: bool = True, log: Callable[[str], None] = logger.info) -> dict:
+def run_demo(
+    out="runs/demo",
+    steps: int = 2000,
+    width: int = 2000,
+    depth: int = 4,
+    progress: bool = True,
+    log: Callable[[str], None] = logger.info,
+) -> dict:
     """Run the flow into ``out``; returns the summary (also written to ``out/summary.json``)."""
     from .checkpoint import load
     from .compiler.pipeline import compile_model
@@ -51,8 +58,10 @@ def run_demo(out="runs/demo", steps: int = 2000, width: int = 2000, depth: int =
     cfg = TrainConfig(data="digits", width=width, depth=depth, steps=steps, tau=10.0, seed=0)
     log(f"[1/5] training IWP-RI on digits: {depth} layers × {width} gates, {steps} steps")
     metrics = train(cfg, out, progress=progress)
-    log(f"      test accuracy {metrics['test_acc_discrete']:.4f} (discretized), "
-        f"{metrics['test_acc_relaxed']:.4f} (relaxed), {metrics['seconds']:.1f} s")
+    log(
+        f"      test accuracy {metrics['test_acc_discrete']:.4f} (discretized), "
+        f"{metrics['test_acc_relaxed']:.4f} (relaxed), {metrics['seconds']:.1f} s"
+    )
     plots = write_run_plots(out)
     log("[2/5] compiling: netlist, optimization, C, Verilog, Yosys")
     model = load(out / "model.pt")
@@ -66,10 +75,15 @@ def run_demo(out="runs/demo", steps: int = 2000, width: int = 2000, depth: int =
     c_rate = c_throughput(build, ds.x_test)
     passed = all(r.passed for r in rows)
     summary = {
-        "passed": passed, "test_acc_discrete": metrics["test_acc_discrete"],
-        "test_acc_relaxed": metrics["test_acc_relaxed"], "train_seconds": metrics["seconds"],
-        "gates_trained": report["gates_raw"], "gates_optimized": report["gates_opt"], "depth": report["depth"],
-        "lut6": report["backends"].get("verilog", {}).get("yosys", {}).get("luts"), "c_samples_per_s": round(c_rate),
+        "passed": passed,
+        "test_acc_discrete": metrics["test_acc_discrete"],
+        "test_acc_relaxed": metrics["test_acc_relaxed"],
+        "train_seconds": metrics["seconds"],
+        "gates_trained": report["gates_raw"],
+        "gates_optimized": report["gates_opt"],
+        "depth": report["depth"],
+        "lut6": report["backends"].get("verilog", {}).get("yosys", {}).get("luts"),
+        "c_samples_per_s": round(c_rate),
         "engines": {r.engine: {"agreement": r.agreement, "samples": r.samples} for r in rows},
         "artifacts": {"model": str(out / "model.pt"), "build": str(build), "plots": [str(p) for p in plots]},
         "seconds": round(time.perf_counter() - t0, 1),

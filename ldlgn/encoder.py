@@ -1,5 +1,6 @@
 """The thermometer encoder as a torch module; its specification is :mod:`ldlgn.compiler.encoding`
 (docs/encoder.md)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,14 +37,15 @@ class ThermometerEncoder(nn.Module):
         encoding.check_input_bits(input_bits)
         self.num_features, self.num_thresholds, self.input_bits = num_features, num_thresholds, input_bits
         top = (1 << input_bits) - 1
-        self.register_buffer("thresholds", torch.as_tensor(
-            uniform_thresholds(np.full(num_features, top), num_thresholds)))
+        self.register_buffer(
+            "thresholds", torch.as_tensor(uniform_thresholds(np.full(num_features, top), num_thresholds))
+        )
 
     @property
     def num_outputs(self) -> int:
         return self.num_features * self.num_thresholds
 
-    def fit(self, x, method: str = "uniform") -> "ThermometerEncoder":
+    def fit(self, x, method: str = "uniform") -> ThermometerEncoder:
         """Set thresholds from training data: ``uniform`` over ``0..max`` or per-feature ``quantile``."""
         if method not in ENCODINGS:
             raise ValueError(f"unknown encoding {method!r}; choose one of {ENCODINGS}")

@@ -7,6 +7,7 @@
 Every reader checks the file against its format and raises ``ValueError`` naming the file and
 the problem (truncated, foreign, corrupt). Nothing is ever unpickled.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -68,9 +69,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise ValueError(f"{path}: IDX header states 0 dimensions")
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise ValueError(
-            f"{path}: truncated IDX header: {len(data)} bytes, {ndim} dimensions need {header}"
-        )
+        raise ValueError(f"{path}: truncated IDX header: {len(data)} bytes, {ndim} dimensions need {header}")
     dims = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_DTYPES[code]
     expected = header + math.prod(dims) * dtype.itemsize  # Python ints: 255 dims of 2**32 - 1 do not wrap
@@ -93,9 +92,7 @@ def check_not_pickle(path: str | os.PathLike, first_byte: int, hint: str) -> Non
         )
 
 
-def read_cifar_records(
-    path: str | os.PathLike, label_bytes: int, hint: str = ""
-) -> tuple[np.ndarray, np.ndarray]:
+def read_cifar_records(path: str | os.PathLike, label_bytes: int, hint: str = "") -> tuple[np.ndarray, np.ndarray]:
     """Read a CIFAR binary-version file: records of ``label_bytes`` label bytes + 3072 pixels.
 
     Returns ``labels`` uint8 ``(n, label_bytes)`` and ``images`` uint8 ``(n, 3072)``
@@ -129,8 +126,7 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     except ValueError as e:
         if "Object arrays" in str(e) or "allow_pickle" in str(e):
             raise ValueError(
-                f"{path}: holds object arrays, which would need unpickling; store plain "
-                "integer arrays instead"
+                f"{path}: holds object arrays, which would need unpickling; store plain integer arrays instead"
             ) from None
         raise ValueError(f"{path}: corrupt .npz archive ({e})") from None
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:

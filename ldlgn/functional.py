@@ -4,12 +4,12 @@
 (docs/truth-tables.md). ``backend="auto"`` takes the Numba kernels for float32 CPU tensors and plain
 torch otherwise (CUDA, float64 for gradcheck).
 """
+
 from __future__ import annotations
 
 import torch
 
-from .config import BACKENDS  # noqa: F401 (re-exported)
-
+from .config import BACKENDS
 
 
 def relaxed_gates_torch(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

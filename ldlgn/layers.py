@@ -1,4 +1,5 @@
 """Logic layers and GroupSum (names follow difflogic where it has them)."""
+
 from __future__ import annotations
 
 import torch
@@ -6,13 +7,13 @@ from torch import nn
 
 from . import parametrization as P
 from .compiler.discrete import DiscreteLayer
+from .config import CONNECTIONS
 from .functional import BACKENDS, relaxed_gates, resolve_backend
-from .config import CONNECTIONS  # noqa: F401 (re-exported)
 
 
-
-def make_connections(in_dim: int, out_dim: int, kind: str = "random",
-                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def make_connections(
+    in_dim: int, out_dim: int, kind: str = "random", generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Input indices ``(a, b)`` of ``out_dim`` gates reading a layer of width ``in_dim``.
 
     ``random``: every input is read at least once when ``2·out_dim ≥ in_dim``, the rest drawn at
@@ -77,10 +78,20 @@ class LogicLayer(nn.Module):
     the discretized network exactly (docs/discretization.md). Connections are buffers ``a`` and ``b``.
     """
 
-    def __init__(self, in_dim: int, out_dim: int, parametrization: str = "iwp", estimator: str = "sin",
-                 init: str = "ri", connections: str = "random", grad_factor: float = 1.0,
-                 device=None, backend: str = "auto", mu: float | None = None,
-                 generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        parametrization: str = "iwp",
+        estimator: str = "sin",
+        init: str = "ri",
+        connections: str = "random",
+        grad_factor: float = 1.0,
+        device=None,
+        backend: str = "auto",
+        mu: float | None = None,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         P.check_options(parametrization, estimator, init)
         if backend not in BACKENDS:
@@ -137,8 +148,10 @@ class LogicLayer(nn.Module):
         return DiscreteLayer(self.a.cpu().numpy(), self.b.cpu().numpy(), self.truth_tables().cpu().numpy())
 
     def extra_repr(self) -> str:
-        return (f"{self.in_dim}, {self.out_dim}, parametrization={self.parametrization!r}, "
-                f"estimator={self.estimator!r}, init={self.init!r}, backend={self.backend!r}")
+        return (
+            f"{self.in_dim}, {self.out_dim}, parametrization={self.parametrization!r}, "
+            f"estimator={self.estimator!r}, init={self.init!r}, backend={self.backend!r}"
+        )
 
 
 class GroupSum(nn.Module):

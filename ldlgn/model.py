@@ -1,4 +1,5 @@
 """``LogicNet`` = thermometer encoder → logic layers → GroupSum (docs/engines.md)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,27 +21,51 @@ class LogicNet(nn.Module):
     checkpoint stores to rebuild the model.
     """
 
-    def __init__(self, num_features: int, num_classes: int, width: int = 2000, depth: int = 4,
-                 num_thresholds: int = 3, input_bits: int = 8, tau: float = 10.0,
-                 parametrization: str = "iwp", estimator: str = "sin", init: str = "ri",
-                 connections: str = "random", grad_factor: float = 1.0, backend: str = "auto",
-                 mu: float | None = None):
+    def __init__(
+        self,
+        num_features: int,
+        num_classes: int,
+        width: int = 2000,
+        depth: int = 4,
+        num_thresholds: int = 3,
+        input_bits: int = 8,
+        tau: float = 10.0,
+        parametrization: str = "iwp",
+        estimator: str = "sin",
+        init: str = "ri",
+        connections: str = "random",
+        grad_factor: float = 1.0,
+        backend: str = "auto",
+        mu: float | None = None,
+    ):
         super().__init__()
         if num_classes < 2:
             raise ValueError(f"need at least 2 classes, got {num_classes}")
         if width < 1 or depth < 1:
             raise ValueError(f"width and depth must be positive, got width={width}, depth={depth}")
-        self.config = dict(num_features=num_features, num_classes=num_classes, width=width, depth=depth,
-                           num_thresholds=num_thresholds, input_bits=input_bits, tau=tau,
-                           parametrization=parametrization, estimator=estimator, init=init,
-                           connections=connections, grad_factor=grad_factor, backend=backend, mu=mu)
+        self.config = dict(
+            num_features=num_features,
+            num_classes=num_classes,
+            width=width,
+            depth=depth,
+            num_thresholds=num_thresholds,
+            input_bits=input_bits,
+            tau=tau,
+            parametrization=parametrization,
+            estimator=estimator,
+            init=init,
+            connections=connections,
+            grad_factor=grad_factor,
+            backend=backend,
+            mu=mu,
+        )
         self.encoder = ThermometerEncoder(num_features, num_thresholds, input_bits)
         last = -(-width // num_classes) * num_classes
         widths = [self.encoder.num_outputs] + [width] * (depth - 1) + [last]
         self.layers = nn.ModuleList(
-            LogicLayer(i, o, parametrization, estimator, init, connections, grad_factor,
-                       backend=backend, mu=mu)
-            for i, o in zip(widths[:-1], widths[1:]))
+            LogicLayer(i, o, parametrization, estimator, init, connections, grad_factor, backend=backend, mu=mu)
+            for i, o in zip(widths[:-1], widths[1:])
+        )
         self.group_sum = GroupSum(num_classes, tau)
 
     @property
@@ -85,8 +110,10 @@ class LogicNet(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            counts = [self.group_sum.counts(self.logic(torch.as_tensor(x[i:i + batch_size])))
-                      for i in range(0, len(x), batch_size)]
+            counts = [
+                self.group_sum.counts(self.logic(torch.as_tensor(x[i : i + batch_size])))
+                for i in range(0, len(x), batch_size)
+            ]
         finally:
             self.train(was_training)
         counts = torch.cat(counts) if counts else torch.zeros(0, self.num_classes)
@@ -100,8 +127,14 @@ class LogicNet(nn.Module):
         constant gates, a network that silently ignores its inputs."""
         for i, layer in enumerate(self.layers):
             if not bool(torch.isfinite(layer.weights).all()):
-                raise ValueError(f"layer {i} of {len(self.layers)} has non-finite parameters (NaN or inf): "
-                                 "the model diverged in training and cannot be discretized")
-        return DiscreteNet(self.encoder.thresholds.cpu().numpy(), self.encoder.input_bits,
-                           [layer.discrete() for layer in self.layers], self.num_classes,
-                           self.group_sum.tau)
+                raise ValueError(
+                    f"layer {i} of {len(self.layers)} has non-finite parameters (NaN or inf): "
+                    "the model diverged in training and cannot be discretized"
+                )
+        return DiscreteNet(
+            self.encoder.thresholds.cpu().numpy(),
+            self.encoder.input_bits,
+            [layer.discrete() for layer in self.layers],
+            self.num_classes,
+            self.group_sum.tau,
+        )

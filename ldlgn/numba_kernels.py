@@ -28,6 +28,7 @@ Floating point. Reductions over the batch may be reassociated (``fastmath`` limi
 ``reassoc``/``contract``/``nsz``, so NaN and Inf still propagate); results equal the plain
 torch path within float32 rounding.
 """
+
 from __future__ import annotations
 
 import os
@@ -103,6 +104,7 @@ def _prefetch(typingctx, row):
     Rows are gathered at random through the connections; prefetching them a few gates ahead
     hides most of the cache-miss latency.
     """
+
     def codegen(context, builder, sig, args):
         arr = context.make_array(sig.args[0])(context, builder, args[0])
         i8p = ir.IntType(8).as_pointer()
@@ -110,8 +112,9 @@ def _prefetch(typingctx, row):
         itemsize = context.get_constant(types.intp, sig.args[0].dtype.bitwidth // 8)
         nbytes = builder.mul(arr.nitems, itemsize)
         i32 = ir.IntType(32)
-        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p],
-                                              ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
+        fn = builder.module.declare_intrinsic(
+            "llvm.prefetch", [i8p], ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        )
         zero, step = context.get_constant(types.intp, 0), context.get_constant(types.intp, _LINE)
         with cgutils.for_range_slice(builder, zero, nbytes, step) as (offset, _):
             # read access, high temporal locality, data cache
@@ -221,8 +224,9 @@ def _check(x, a, b, c):
     if x.ndim != 2:
         raise ValueError(f"x must have shape (batch, n_in), got {tuple(x.shape)}")
     if c.ndim != 2 or c.shape[1] != 4 or c.shape[0] != a.shape[0] or a.shape != b.shape:
-        raise ValueError(f"need a, b of shape (n,) and c of shape (n, 4), got {tuple(a.shape)}, "
-                         f"{tuple(b.shape)}, {tuple(c.shape)}")
+        raise ValueError(
+            f"need a, b of shape (n,) and c of shape (n, 4), got {tuple(a.shape)}, {tuple(b.shape)}, {tuple(c.shape)}"
+        )
     if c.dtype != torch.float32 or c.device.type != "cpu":
         raise ValueError(f"c must be a float32 CPU tensor, got {c.dtype} on {c.device}")
 

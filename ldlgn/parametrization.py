@@ -14,14 +14,14 @@ by ±µ towards "pass the first input", rows ``0011``), any 4-character directio
 towards AND or OR at random), ``and-or-ri`` (towards AND, OR or pass-through) and ``uniform``
 (towards one of all 16 gates at random). OP: ``gauss`` (``N(0, 1)``) and ``ri`` (``Ω_A = 5``).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from .compiler import truth_tables as tt
-from .config import IWP_ESTIMATORS, IWP_INITS, OP_INITS, PARAMETRIZATIONS  # noqa: F401 (re-exported)
-
+from .config import IWP_ESTIMATORS, IWP_INITS, OP_INITS, PARAMETRIZATIONS
 
 #: residual shift µ per estimator (paper defaults: 1.2 for sin, 3.0 for sigmoid).
 DEFAULT_MU = {"sin": 1.2, "sin-st": 1.2, "sigmoid": 3.0, "sigmoid-st": 3.0, "linear-st": 1.2}
@@ -64,8 +64,14 @@ def check_options(parametrization: str, estimator: str, init: str) -> None:
         raise ValueError(f"unknown OP init {init!r}; choose one of {OP_INITS}")
 
 
-def init_weights(parametrization: str, estimator: str, init: str, n: int,
-                 mu: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+def init_weights(
+    parametrization: str,
+    estimator: str,
+    init: str,
+    n: int,
+    mu: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Initial parameter matrix: ``(n, 4)`` for IWP, ``(n, 16)`` for OP (float32)."""
     check_options(parametrization, estimator, init)
     if parametrization == "op":
@@ -122,4 +128,3 @@ def poly_coefficients(omega: torch.Tensor) -> torch.Tensor:
 def num_parameters(parametrization: str) -> int:
     """Parameters per two-input gate."""
     return tt.N_ROWS if parametrization == "iwp" else tt.N_TABLES
-

@@ -3,6 +3,7 @@
 Figures are drawn on matplotlib's Agg canvas through :class:`matplotlib.figure.Figure` (no
 ``pyplot``, no display, no global backend switch) and written atomically as PNG files.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,8 +76,13 @@ def plot_training_curves(metrics_or_history, path, title: str | None = None) -> 
     return save_figure(fig, path)
 
 
-def plot_run_comparison(runs: Mapping[str, object], path, title: str | None = None,
-                        target: float | None = None, target_label: str = "target") -> Path:
+def plot_run_comparison(
+    runs: Mapping[str, object],
+    path,
+    title: str | None = None,
+    target: float | None = None,
+    target_label: str = "target",
+) -> Path:
     """Validation accuracy of several runs: discretized (solid) and relaxed (dashed) per step.
 
     ``runs`` maps a label to a metrics dict or a history list; ``target`` draws a horizontal
@@ -91,8 +97,7 @@ def plot_run_comparison(runs: Mapping[str, object], path, title: str | None = No
         hist, color = history_of(run), colors[i % len(colors)]
         steps = _series(hist, "step")
         ax.plot(steps, _series(hist, "val_acc_discrete"), "-", lw=2, color=color, label=f"{label} discretized")
-        ax.plot(steps, _series(hist, "val_acc_relaxed"), "--", lw=1, color=color, alpha=0.7,
-                label=f"{label} relaxed")
+        ax.plot(steps, _series(hist, "val_acc_relaxed"), "--", lw=1, color=color, alpha=0.7, label=f"{label} relaxed")
     if target is not None:
         ax.axhline(target, color="gray", ls=":", lw=1, label=f"{target_label} {target:.3f}")
     ax.set_xlabel("step")
@@ -131,8 +136,15 @@ def plot_gate_distribution(model, path, title: str | None = None) -> Path:
     if depth <= 16:
         for (i, j), s in np.ndenumerate(share):
             if s >= 0.005:
-                ax.text(j, i, f"{100 * s:.0f}" if s >= 0.01 else "<1", ha="center", va="center", fontsize=7,
-                        color="black" if s > 0.6 * share.max() else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{100 * s:.0f}" if s >= 0.01 else "<1",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if s > 0.6 * share.max() else "white",
+                )
     fig.colorbar(im, ax=ax, label="share of the layer's gates")
     ax.set_title(title or "learned gate types per layer (numbers: % of the layer)")
     return save_figure(fig, path)
@@ -145,8 +157,10 @@ def _run_title(metrics_or_history) -> str:
     parts = [str(metrics_or_history.get("dataset", cfg.get("data", "")))]
     if cfg:
         init = str(cfg.get("init", "?"))
-        parts.append(f"{cfg.get('parametrization', '?').upper()}-{'RI' if init == 'ri' else init} "
-                     f"width {cfg.get('width')} depth {cfg.get('depth')}")
+        parts.append(
+            f"{cfg.get('parametrization', '?').upper()}-{'RI' if init == 'ri' else init} "
+            f"width {cfg.get('width')} depth {cfg.get('depth')}"
+        )
     if "test_acc_discrete" in metrics_or_history:
         parts.append(f"test acc {metrics_or_history['test_acc_discrete']:.3f}")
     return ", ".join(p for p in parts if p)
@@ -162,8 +176,10 @@ def write_run_plots(run_dir) -> list[Path]:
     metrics_path, model_path = run / "metrics.json", run / "model.pt"
     for p in (metrics_path, model_path):
         if not p.is_file():
-            raise FileNotFoundError(f"{p} is missing: {run} is not a finished training run "
-                                    "(train into it first, e.g. `ldlgn train --out DIR`)")
+            raise FileNotFoundError(
+                f"{p} is missing: {run} is not a finished training run "
+                "(train into it first, e.g. `ldlgn train --out DIR`)"
+            )
     try:
         metrics = json.loads(metrics_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:

@@ -1,6 +1,7 @@
 """Memory a model or a training run needs, estimated from its sizes before anything is allocated,
 so a size this machine cannot hold is refused with a message instead of ending in an
 out-of-memory kill or an hour of swapping (torch-free)."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,7 @@ PARAM_COLUMNS = {"iwp": 4, "op": 16}
 #: rows the relaxed validation forwards at once (``ldlgn.train.accuracy``)
 EVAL_CHUNK = 2048
 #: the training options that set a run's size, as the command line spells them
-SIZE_OPTIONS = {"width": "--width", "depth": "--depth", "num_thresholds": "--thresholds",
-                "batch_size": "--batch-size"}
+SIZE_OPTIONS = {"width": "--width", "depth": "--depth", "num_thresholds": "--thresholds", "batch_size": "--batch-size"}
 
 _F32, _I64 = 4, 8
 _BUILD_BYTES = 6 * _I64  # per gate of the widest layer: drawing its connections (permutations)
@@ -19,8 +19,15 @@ _INDEX_BYTES = 3 * _I64  # per gate: the Numba backward pass's reverse index of 
 _TRAIN_ACT = 4 * _F32  # per unit and batch row: output, the gathered inputs kept for backward, grad
 _EVAL_ACT = 3 * _F32  # per unit and row of the widest two layers, without gradients
 
-__all__ = ["SIZE_OPTIONS", "check_training_fits", "format_bytes", "gate_count", "memory_limit_bytes",
-           "model_bytes", "training_bytes"]
+__all__ = [
+    "SIZE_OPTIONS",
+    "check_training_fits",
+    "format_bytes",
+    "gate_count",
+    "memory_limit_bytes",
+    "model_bytes",
+    "training_bytes",
+]
 
 
 def memory_limit_bytes() -> int:
@@ -45,8 +52,9 @@ def gate_count(width: int, depth: int, num_classes: int) -> int:
     return width * (depth - 1) + -(-width // num_classes) * num_classes
 
 
-def model_bytes(num_features: int, num_classes: int, width: int, depth: int, num_thresholds: int,
-                parametrization: str = "iwp") -> int:
+def model_bytes(
+    num_features: int, num_classes: int, width: int, depth: int, num_thresholds: int, parametrization: str = "iwp"
+) -> int:
     """Parameters and buffers of a ``LogicNet``, plus what building its widest layer takes."""
     cols = PARAM_COLUMNS.get(parametrization, max(PARAM_COLUMNS.values()))
     gates = gate_count(width, depth, num_classes)
@@ -54,8 +62,15 @@ def model_bytes(num_features: int, num_classes: int, width: int, depth: int, num
     return gates * (cols * _F32 + 2 * _I64) + num_features * num_thresholds * _I64 + widest * _BUILD_BYTES
 
 
-def training_bytes(num_features: int, num_classes: int, width: int, depth: int, num_thresholds: int,
-                   batch_size: int, parametrization: str = "iwp") -> int:
+def training_bytes(
+    num_features: int,
+    num_classes: int,
+    width: int,
+    depth: int,
+    num_thresholds: int,
+    batch_size: int,
+    parametrization: str = "iwp",
+) -> int:
     """:func:`model_bytes` plus gradients, Adam's two moments, the reverse index, and the larger
     of the training batch's and the validation chunk's activations."""
     cols = PARAM_COLUMNS.get(parametrization, max(PARAM_COLUMNS.values()))
@@ -64,12 +79,16 @@ def training_bytes(num_features: int, num_classes: int, width: int, depth: int, 
     widest = max(width, -(-width // num_classes) * num_classes)
     train_act = batch_size * (inputs + gates) * _TRAIN_ACT
     eval_act = EVAL_CHUNK * (max(inputs, widest) + widest) * _EVAL_ACT
-    return (model_bytes(num_features, num_classes, width, depth, num_thresholds, parametrization)
-            + gates * (3 * cols * _F32 + _INDEX_BYTES) + max(train_act, eval_act))
+    return (
+        model_bytes(num_features, num_classes, width, depth, num_thresholds, parametrization)
+        + gates * (3 * cols * _F32 + _INDEX_BYTES)
+        + max(train_act, eval_act)
+    )
 
 
-def check_training_fits(num_features: int, num_classes: int, sizes: dict,
-                        parametrization: str = "iwp", limit: int | None = None) -> None:
+def check_training_fits(
+    num_features: int, num_classes: int, sizes: dict, parametrization: str = "iwp", limit: int | None = None
+) -> None:
     """Raise ``ValueError`` when a run with ``sizes`` (the keys of :data:`SIZE_OPTIONS`) would need
     more than ``limit`` bytes (default: :func:`memory_limit_bytes`), naming the option whose
     reduction to 1 would save the most."""
@@ -77,11 +96,14 @@ def check_training_fits(num_features: int, num_classes: int, sizes: dict,
     need = training_bytes(num_features, num_classes, parametrization=parametrization, **sizes)
     if need <= limit:
         return
-    saved = {k: need - training_bytes(num_features, num_classes, parametrization=parametrization,
-                                      **dict(sizes, **{k: 1})) for k in SIZE_OPTIONS}
+    saved = {
+        k: need - training_bytes(num_features, num_classes, parametrization=parametrization, **dict(sizes, **{k: 1}))
+        for k in SIZE_OPTIONS
+    }
     culprit = max(saved, key=saved.get)
     given = ", ".join(f"{SIZE_OPTIONS[k]} {sizes[k]}" for k in SIZE_OPTIONS)
     raise ValueError(
         f"{SIZE_OPTIONS[culprit]} {sizes[culprit]} is too large: training would need about "
         f"{format_bytes(need)} of memory, but this machine has {format_bytes(limit)} "
-        f"({given}; {num_features} features, {num_classes} classes)")
+        f"({given}; {num_features} features, {num_classes} classes)"
+    )

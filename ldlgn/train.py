@@ -9,6 +9,7 @@ takes effect at the end of the current step), and ``out_dir/metrics.json`` the f
 generator whose state is checkpointed, so an interrupted run resumed with ``resume=True`` ends
 bit-identical to an uninterrupted one.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,22 @@ __all__ = ["TrainConfig", "accuracy", "build_model", "train"]
 def build_model(cfg: TrainConfig, ds) -> LogicNet:
     """A fresh model for ``cfg`` with its encoder fitted on the training split."""
     torch.manual_seed(cfg.seed)
-    model = LogicNet(ds.x_train.shape[1], ds.num_classes, cfg.width, cfg.depth, cfg.num_thresholds,
-                     ds.input_bits, cfg.tau, cfg.parametrization, cfg.estimator, cfg.init,
-                     cfg.connections, cfg.grad_factor, cfg.backend, cfg.mu)
+    model = LogicNet(
+        ds.x_train.shape[1],
+        ds.num_classes,
+        cfg.width,
+        cfg.depth,
+        cfg.num_thresholds,
+        ds.input_bits,
+        cfg.tau,
+        cfg.parametrization,
+        cfg.estimator,
+        cfg.init,
+        cfg.connections,
+        cfg.grad_factor,
+        cfg.backend,
+        cfg.mu,
+    )
     model.encoder.fit(ds.x_train, cfg.encoding)
     return model.to(cfg.device)
 
@@ -51,7 +65,7 @@ def accuracy(model: LogicNet, x, y, discrete: bool) -> float:
         was = model.training
         model.train()
         with torch.no_grad():
-            pred = torch.cat([model(x[i:i + 2048]).argmax(1).cpu() for i in range(0, len(x), 2048)]).numpy()
+            pred = torch.cat([model(x[i : i + 2048]).argmax(1).cpu() for i in range(0, len(x), 2048)]).numpy()
         model.train(was)
     return float((pred == np.asarray(y)).mean())
 
@@ -71,8 +85,9 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     if resume and not (out / "last.pt").is_file():
         raise ValueError(f"nothing to resume in {out}: it holds no last.pt (start a new run without --resume)")
     ds = dataset if dataset is not None else load_dataset(cfg.data, cfg.root, seed=cfg.seed)
-    sizing.check_training_fits(ds.x_train.shape[1], ds.num_classes,
-                               {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization)
+    sizing.check_training_fits(
+        ds.x_train.shape[1], ds.num_classes, {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization
+    )
     with lock_folder(out, "another training run"):
         return _train_locked(cfg, ds, out, resume, progress)
 
@@ -121,8 +136,10 @@ def _finite_loss(batch_loss: torch.Tensor, step: int, cfg: TrainConfig) -> float
     """The loss as a float; a NaN or infinite loss stops the run before it reaches the parameters."""
     loss = batch_loss.item()
     if not math.isfinite(loss):
-        raise RuntimeError(f"training diverged: the loss is {loss} at step {step}; the learning rate "
-                           f"(--lr {cfg.lr}) may be too high or --tau ({cfg.tau}) too small")
+        raise RuntimeError(
+            f"training diverged: the loss is {loss} at step {step}; the learning rate "
+            f"(--lr {cfg.lr}) may be too high or --tau ({cfg.tau}) too small"
+        )
     return loss
 
 
@@ -130,12 +147,18 @@ def _final_metrics(cfg: TrainConfig, ds, out: Path, state: dict) -> dict:
     """Test the best model and write ``metrics.json``."""
     best = checkpoint.load(out / "model.pt", device=cfg.device)
     metrics = {
-        "dataset": ds.name, "steps": state["step"], "seconds": round(state["seconds"], 3),
-        "gates": best.num_gates, "parameters": sum(p.numel() for p in best.parameters()),
-        "best_step": state["best_step"], "val_acc_discrete": state["best_val"],
+        "dataset": ds.name,
+        "steps": state["step"],
+        "seconds": round(state["seconds"], 3),
+        "gates": best.num_gates,
+        "parameters": sum(p.numel() for p in best.parameters()),
+        "best_step": state["best_step"],
+        "val_acc_discrete": state["best_val"],
         "test_acc_discrete": accuracy(best, ds.x_test, ds.y_test, discrete=True),
         "test_acc_relaxed": accuracy(best, ds.x_test, ds.y_test, discrete=False),
-        "test_samples": int(len(ds.y_test)), "config": asdict(cfg), "history": state["history"],
+        "test_samples": len(ds.y_test),
+        "config": asdict(cfg),
+        "history": state["history"],
     }
     write_json(out / "metrics.json", metrics)
     return metrics
@@ -164,8 +187,15 @@ def _evaluate(model, ds, state, loss, cfg, out, opt, gen) -> None:
     x_val, y_val = (ds.x_val, ds.y_val) if len(ds.y_val) else (ds.x_train, ds.y_train)
     val_d = accuracy(model, x_val, y_val, discrete=True)
     val_r = accuracy(model, x_val, y_val, discrete=False)
-    state["history"].append({"step": state["step"], "loss": loss, "val_acc_relaxed": val_r,
-                             "val_acc_discrete": val_d, "seconds": round(state["seconds"], 3)})
+    state["history"].append(
+        {
+            "step": state["step"],
+            "loss": loss,
+            "val_acc_relaxed": val_r,
+            "val_acc_discrete": val_d,
+            "seconds": round(state["seconds"], 3),
+        }
+    )
     if val_d > state["best_val"]:
         state["best_val"], state["best_step"] = val_d, state["step"]
         checkpoint.save(model, out / "model.pt", meta=_meta(cfg, state["step"], val_d))
@@ -178,8 +208,12 @@ def _meta(cfg: TrainConfig, step: int, val_acc_discrete=None) -> dict:
 
 def _save_last(model, state, cfg, out, opt, gen) -> None:
     """``last.pt``: everything ``resume`` needs to continue exactly where the run stands."""
-    train_state = {"optimizer": opt.state_dict(), "generator": gen.get_state(),
-                   "state": json.dumps(state), "train_config": json.dumps(asdict(cfg))}
+    train_state = {
+        "optimizer": opt.state_dict(),
+        "generator": gen.get_state(),
+        "state": json.dumps(state),
+        "train_config": json.dumps(asdict(cfg)),
+    }
     checkpoint.save(model, out / "last.pt", meta=_meta(cfg, state["step"]), train_state=train_state)
 
 
@@ -190,8 +224,11 @@ def _restore(path: Path, cfg: TrainConfig, model, opt, gen) -> dict:
     if not isinstance(ts, dict):
         raise checkpoint.CheckpointError(f"{path} holds no training state to resume from")
     saved = json.loads(ts["train_config"])
-    diff = {f.name: (saved.get(f.name), getattr(cfg, f.name)) for f in fields(cfg)
-            if f.name not in ("steps", "eval_every", "device", "backend") and saved.get(f.name) != getattr(cfg, f.name)}
+    diff = {
+        f.name: (saved.get(f.name), getattr(cfg, f.name))
+        for f in fields(cfg)
+        if f.name not in ("steps", "eval_every", "device", "backend") and saved.get(f.name) != getattr(cfg, f.name)
+    }
     if diff:
         raise ValueError(f"cannot resume {path}: the run was started with other settings {diff} (saved, given)")
     model.load_state_dict(payload["state_dict"])

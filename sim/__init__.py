@@ -3,6 +3,7 @@
 The runner (and with it cocotb) is imported on first use, so the ``ldlgn`` command and the
 verification table load without the simulation stack until a simulation actually runs.
 """
+
 __all__ = ["SimResult", "SimulationError", "simulate"]
 
 

@@ -4,6 +4,7 @@
 holds ``x`` (n, features) and the expected ``scores`` (n, classes) and ``classes`` (n,).
 Exit status 0 when every sample matches, 1 on mismatches, 2 on bad input.
 """
+
 from __future__ import annotations
 
 import argparse

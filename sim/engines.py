@@ -5,6 +5,7 @@ An engine has a ``name``, says from a build's report whether the build holds wha
 Torch eval of the checkpoint is the reference and is not an engine here. A back end that can
 run its artifacts registers an engine with :func:`register_engine`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -148,11 +149,11 @@ class RTLEngine:
 
         design = VerilogDesign.load(build.path / "verilog")
         target: VerilogDesign | Netlist = design if design.pipelined == self.pipelined else build.netlist
-        result = simulate(target, x, expected[0], expected[1], pipelined=self.pipelined,
-                          jobs=simulator_jobs(len(x)))
+        result = simulate(target, x, expected[0], expected[1], pipelined=self.pipelined, jobs=simulator_jobs(len(x)))
         first = result.report().splitlines()[1].strip() if result.num_mismatches else ""
-        return EngineRun(None, len(x) / max(result.vectors_per_s, 1e-9), list(result.errors),
-                         result.num_mismatches, first)
+        return EngineRun(
+            None, len(x) / max(result.vectors_per_s, 1e-9), list(result.errors), result.num_mismatches, first
+        )
 
 
 for _engine in (NumbaEngine(), CEngine(), RTLEngine(False), RTLEngine(True)):

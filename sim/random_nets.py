@@ -1,15 +1,25 @@
 """Random netlists and inputs for verification and benchmarks of the RTL back end."""
+
 from __future__ import annotations
 
 import numpy as np
 
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 from ldlgn.compiler.lower import lower
 from ldlgn.compiler.netlist import FIRST_INPUT, Netlist
-from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 
 
-def random_netlist(num_gates: int, *, num_features: int = 16, thresholds: int = 3, input_bits: int = 8,
-                   layers: int = 6, num_classes: int = 4, seed: int = 0, special_outputs: int = 0) -> Netlist:
+def random_netlist(
+    num_gates: int,
+    *,
+    num_features: int = 16,
+    thresholds: int = 3,
+    input_bits: int = 8,
+    layers: int = 6,
+    num_classes: int = 4,
+    seed: int = 0,
+    special_outputs: int = 0,
+) -> Netlist:
     """A random layered netlist of about ``num_gates`` gates (all 16 truth tables).
 
     Layer widths shrink geometrically towards the last layer, whose width is a multiple of
@@ -26,7 +36,7 @@ def random_netlist(num_gates: int, *, num_features: int = 16, thresholds: int = 
     prev = num_features * thresholds
     net_layers = []
     for w in widths:
-        picks = rng.permutation(prev)[:2 * w]
+        picks = rng.permutation(prev)[: 2 * w]
         picks = np.concatenate([picks, rng.integers(0, prev, 2 * w - picks.size)])
         rng.shuffle(picks)
         net_layers.append(DiscreteLayer(picks[:w], picks[w:], rng.integers(0, 16, w).astype(np.uint8)))

@@ -4,6 +4,7 @@ cocotb's Python runner builds (``iverilog``) and runs (``vvp``) the design; vect
 expected results travel to the test bench as an ``.npz``, the findings come back as JSON.
 All build and result files live in a work folder outside the source tree.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ldlgn.compiler.lint import require_tool
 from ldlgn.compiler.encoding import check_integer_inputs
 from ldlgn.compiler.extras import require
+from ldlgn.compiler.lint import require_tool
 from ldlgn.compiler.netlist import Netlist
+from ldlgn.compiler.reference import predict as reference_predict
 from ldlgn.compiler.verilog import VerilogDesign, check_name, emit_verilog
 
 from . import tb_logic
-from ldlgn.compiler.reference import predict as reference_predict
 
 TB_MODULE = "ldlgn_tb_logic"  #: import name of the test bench inside the simulator
 #: pipeline interval used when a netlist is simulated pipelined without one given.
@@ -54,13 +55,17 @@ class SimResult:
     def report(self) -> str:
         """Human-readable summary naming the first mismatching samples."""
         kind = "pipelined" if self.pipelined else "combinational"
-        head = (f"{kind} RTL simulation: {self.samples} samples, {self.num_mismatches} mismatches, "
-                f"{self.vectors_per_s:.0f} vectors/s ({self.vectors_per_cpu_s:.0f} per CPU s; "
-                f"build {self.build_s:.2f} s)")
+        head = (
+            f"{kind} RTL simulation: {self.samples} samples, {self.num_mismatches} mismatches, "
+            f"{self.vectors_per_s:.0f} vectors/s ({self.vectors_per_cpu_s:.0f} per CPU s; "
+            f"build {self.build_s:.2f} s)"
+        )
         lines = [head] + self.errors
         for m in self.mismatches:
-            lines.append(f"  sample {m['index']}: expected scores {m['expected_scores']} class "
-                         f"{m['expected_class']}, got scores {m['got_scores']} class {m['got_class']}")
+            lines.append(
+                f"  sample {m['index']}: expected scores {m['expected_scores']} class "
+                f"{m['expected_class']}, got scores {m['got_scores']} class {m['got_class']}"
+            )
         return "\n".join(lines)
 
 
@@ -81,8 +86,10 @@ def _check_expected(design: VerilogDesign, n: int, scores, classes):
         raise ValueError(f"expected_scores must have shape ({n}, {design.num_classes}), got {scores.shape}")
     if classes.shape != (n,):
         raise ValueError(f"expected_classes must have shape ({n},), got {classes.shape}")
-    for what, a, hi in (("expected_scores", scores, (1 << design.score_width) - 1),
-                        ("expected_classes", classes, design.num_classes - 1)):
+    for what, a, hi in (
+        ("expected_scores", scores, (1 << design.score_width) - 1),
+        ("expected_classes", classes, design.num_classes - 1),
+    ):
         if not np.issubdtype(a.dtype, np.integer):
             raise TypeError(f"{what} must be integers, got dtype {a.dtype}")
         if a.size and (a.min() < 0 or a.max() > hi):
@@ -98,9 +105,20 @@ def _check_x(design: VerilogDesign, x) -> np.ndarray:
     return x.astype(np.int64)
 
 
-def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, *, pipelined=None,
-             pipeline_every: int | None = None, work_dir=None, max_report: int = 10,
-             keep: bool = False, jobs: int = 1, reorder: bool = True) -> SimResult:
+def simulate(
+    design_or_netlist,
+    x,
+    expected_scores=None,
+    expected_classes=None,
+    *,
+    pipelined=None,
+    pipeline_every: int | None = None,
+    work_dir=None,
+    max_report: int = 10,
+    keep: bool = False,
+    jobs: int = 1,
+    reorder: bool = True,
+) -> SimResult:
     """Drive ``x`` through the RTL under Icarus and compare scores and classes bit-exactly.
 
     ``design_or_netlist``: a :class:`VerilogDesign`, or a :class:`Netlist` that is emitted first
@@ -131,8 +149,9 @@ def simulate(design_or_netlist, x, expected_scores=None, expected_classes=None, 
         elif isinstance(design_or_netlist, VerilogDesign):
             design = design_or_netlist
             if pipelined is not None and bool(pipelined) != design.pipelined:
-                raise ValueError(f"pipelined={pipelined} but the design is "
-                                 f"{'pipelined' if design.pipelined else 'combinational'}")
+                raise ValueError(
+                    f"pipelined={pipelined} but the design is {'pipelined' if design.pipelined else 'combinational'}"
+                )
         else:
             raise TypeError(f"simulate needs a VerilogDesign or a Netlist, got {type(design_or_netlist).__name__}")
         if expected_scores is None or expected_classes is None:
@@ -159,9 +178,14 @@ def _run(design, x, scores, classes, work: Path, max_report: int, t0: float, job
     def build(always: bool):
         runner = get_runner("icarus")
         try:
-            runner.build(sources=[Path(f).resolve() for f in design.files], hdl_toplevel=design.top,
-                         build_dir=work / "build", timescale=("1ns", "1ps"), always=always,
-                         log_file=work / "build.log")
+            runner.build(
+                sources=[Path(f).resolve() for f in design.files],
+                hdl_toplevel=design.top,
+                build_dir=work / "build",
+                timescale=("1ns", "1ps"),
+                always=always,
+                log_file=work / "build.log",
+            )
         except (SystemExit, Exception) as e:  # the runner exits on a failed compile
             raise SimulationError(f"iverilog failed to build {design.top}: {_tail(work / 'build.log')}") from e
         return runner
@@ -183,23 +207,31 @@ def _run(design, x, scores, classes, work: Path, max_report: int, t0: float, job
     try:
         runners = [build(always=False) for _ in parts]  # one runner per process, one compile
         with ThreadPoolExecutor(len(parts)) as pool:
-            reports = list(pool.map(lambda rp: _run_part(rp[0], design, x, scores, classes, work, max_report,
-                                                         *rp[1]), zip(runners, parts)))
+            reports = list(
+                pool.map(
+                    lambda rp: _run_part(rp[0], design, x, scores, classes, work, max_report, *rp[1]),
+                    zip(runners, parts),
+                )
+            )
     finally:
         sys.path.remove(str(tb_dir))
         quiet.removeFilter(reuse)
     mismatches = sorted((m for r in reports for m in r["mismatches"]), key=lambda m: m["index"])
     n = sum(r["samples"] for r in reports)
-    return SimResult(samples=n, mismatches=mismatches[:max_report],
-                     num_mismatches=sum(r["num_mismatches"] for r in reports),
-                     vectors_per_s=n / max(max(r["seconds"] for r in reports), 1e-9),
-                     vectors_per_cpu_s=n / max(sum(r["cpu_seconds"] for r in reports), 1e-9), build_s=build_s,
-                     total_s=time.perf_counter() - t0, pipelined=design.pipelined,
-                     errors=[e for r in reports for e in r["errors"]])
+    return SimResult(
+        samples=n,
+        mismatches=mismatches[:max_report],
+        num_mismatches=sum(r["num_mismatches"] for r in reports),
+        vectors_per_s=n / max(max(r["seconds"] for r in reports), 1e-9),
+        vectors_per_cpu_s=n / max(sum(r["cpu_seconds"] for r in reports), 1e-9),
+        build_s=build_s,
+        total_s=time.perf_counter() - t0,
+        pipelined=design.pipelined,
+        errors=[e for r in reports for e in r["errors"]],
+    )
 
 
-def _run_part(runner, design, x, scores, classes, work: Path, max_report: int, job: int, lo: int,
-              hi: int) -> dict:
+def _run_part(runner, design, x, scores, classes, work: Path, max_report: int, job: int, lo: int, hi: int) -> dict:
     """Simulate samples ``lo … hi-1`` in a simulator process of its own; return its report."""
     get_results = require("cocotb_tools.runner", "sim").get_results
 
@@ -207,17 +239,35 @@ def _run_part(runner, design, x, scores, classes, work: Path, max_report: int, j
     run_dir = part / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     vectors, report, log = part / "vectors.npz", part / "report.json", part / "sim.log"
-    np.savez(vectors, x=_pack(x[lo:hi], design.input_bits), scores=_pack(scores[lo:hi], design.score_width),
-             classes=classes[lo:hi], first_index=lo, num_classes=design.num_classes,
-             score_width=design.score_width, latency=design.latency, pipelined=design.pipelined,
-             max_report=max_report)
+    np.savez(
+        vectors,
+        x=_pack(x[lo:hi], design.input_bits),
+        scores=_pack(scores[lo:hi], design.score_width),
+        classes=classes[lo:hi],
+        first_index=lo,
+        num_classes=design.num_classes,
+        score_width=design.score_width,
+        latency=design.latency,
+        pipelined=design.pipelined,
+        max_report=max_report,
+    )
     if report.exists():
         report.unlink()
-    env = {tb_logic.ENV_VECTORS: str(vectors), tb_logic.ENV_REPORT: str(report),
-           "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
+    env = {
+        tb_logic.ENV_VECTORS: str(vectors),
+        tb_logic.ENV_REPORT: str(report),
+        "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING"),
+    }
     try:
-        runner.test(hdl_toplevel=design.top, test_module=TB_MODULE, build_dir=work / "build",
-                    test_dir=run_dir, results_xml=str(part / "results.xml"), extra_env=env, log_file=log)
+        runner.test(
+            hdl_toplevel=design.top,
+            test_module=TB_MODULE,
+            build_dir=work / "build",
+            test_dir=run_dir,
+            results_xml=str(part / "results.xml"),
+            extra_env=env,
+            log_file=log,
+        )
         get_results(part / "results.xml")
     except (SystemExit, Exception) as e:
         if not report.exists():

@@ -5,6 +5,7 @@ vectors come from the ``.npz`` named by ``LDLGN_SIM_VECTORS`` (written by the ru
 ``x`` and packed expected ``scores`` as little-endian bytes per sample, expected classes, and
 the interface facts); the findings go, as JSON, to the path in ``LDLGN_SIM_REPORT``.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,16 +60,24 @@ class _Checker:
             return
         self.count += 1
         if len(self.mismatches) < self.max_report:
-            self.mismatches.append({"index": self.first + i, "expected_scores": self.decode(self.scores[i]),
-                                    "got_scores": self.decode(scores),
-                                    "expected_class": self.classes[i], "got_class": cls})
+            self.mismatches.append(
+                {
+                    "index": self.first + i,
+                    "expected_scores": self.decode(self.scores[i]),
+                    "got_scores": self.decode(scores),
+                    "expected_class": self.classes[i],
+                    "got_class": cls,
+                }
+            )
 
     def message(self) -> str:
         lines = [f"{self.count} of {len(self.classes)} samples mismatch (sample indices from {self.first})"]
         lines += self.errors
         for m in self.mismatches:
-            lines.append(f"sample {m['index']}: expected scores {m['expected_scores']} class "
-                         f"{m['expected_class']}, got scores {m['got_scores']} class {m['got_class']}")
+            lines.append(
+                f"sample {m['index']}: expected scores {m['expected_scores']} class "
+                f"{m['expected_class']}, got scores {m['got_scores']} class {m['got_class']}"
+            )
         return "\n".join(lines)
 
 
@@ -91,8 +100,10 @@ async def _pipelined(dut, xs, chk: _Checker, latency: int) -> None:
     for cycle in range(n + latency + 2):
         if str(dut.valid_out.value) == "1":
             if received >= n or cycle - latency != received:
-                chk.errors.append(f"valid_out at cycle {cycle} but sample {chk.first + received} was due at cycle "
-                                  f"{received + latency} (latency {latency})")
+                chk.errors.append(
+                    f"valid_out at cycle {cycle} but sample {chk.first + received} was due at cycle "
+                    f"{received + latency} (latency {latency})"
+                )
                 return
             chk.check(received, _value(dut.scores), _value(dut.class_out))
             received += 1
@@ -117,8 +128,14 @@ async def check_vectors(dut):
     else:
         await _combinational(dut, xs, chk)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    report = {"samples": len(xs), "seconds": seconds, "cpu_seconds": cpu, "num_mismatches": chk.count,
-              "mismatches": chk.mismatches, "errors": chk.errors}
+    report = {
+        "samples": len(xs),
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "num_mismatches": chk.count,
+        "mismatches": chk.mismatches,
+        "errors": chk.errors,
+    }
     path = os.environ[ENV_REPORT]
     with open(path + ".tmp", "w") as f:
         json.dump(report, f)

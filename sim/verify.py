@@ -4,6 +4,7 @@ Torch eval of the checkpoint is the reference; every registered engine (:mod:`ld
 runs the artifacts of a build folder and must give identical integer class scores and classes for
 every sample. A build whose files differ from its manifest fails verification too.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,8 +55,10 @@ def available_engines(build_dir: Path | str) -> tuple[str, ...]:
 
 
 def _describe(i: int, ref: Prediction, got: Prediction) -> str:
-    return (f"sample {i}: expected scores {ref[0][i].tolist()} class {int(ref[1][i])}, "
-            f"got scores {got[0][i].tolist()} class {int(got[1][i])}")
+    return (
+        f"sample {i}: expected scores {ref[0][i].tolist()} class {int(ref[1][i])}, "
+        f"got scores {got[0][i].tolist()} class {int(got[1][i])}"
+    )
 
 
 def _row(engine: str, ref: Prediction, run: EngineRun, y: np.ndarray | None) -> EngineResult:
@@ -71,8 +74,9 @@ def _row(engine: str, ref: Prediction, run: EngineRun, y: np.ndarray | None) -> 
     mismatches += len(run.errors)
     first = "; ".join([*run.errors, first]) if run.errors else first
     acc = float((classes == y).mean()) if y is not None and len(y) and not mismatches else None
-    return EngineResult(engine, n, 1 - min(mismatches, n) / max(n, 1), acc, n / max(run.seconds, 1e-9),
-                        mismatches, first)
+    return EngineResult(
+        engine, n, 1 - min(mismatches, n) / max(n, 1), acc, n / max(run.seconds, 1e-9), mismatches, first
+    )
 
 
 def _reference(model: Any, x: np.ndarray) -> EngineRun:
@@ -82,9 +86,14 @@ def _reference(model: Any, x: np.ndarray) -> EngineRun:
     return EngineRun(ref, time.perf_counter() - t0)
 
 
-def verify(model: Any, build_dir: Path | str, x: np.ndarray, y: np.ndarray | None = None,
-           engines_to_run: Iterable[str] | None = None,
-           log_line: Callable[[str], None] = log.info) -> list[EngineResult]:
+def verify(
+    model: Any,
+    build_dir: Path | str,
+    x: np.ndarray,
+    y: np.ndarray | None = None,
+    engines_to_run: Iterable[str] | None = None,
+    log_line: Callable[[str], None] = log.info,
+) -> list[EngineResult]:
     """Run ``engines_to_run`` (default: every engine the build can run) on ``x`` and compare each
     with torch eval of ``model``; a build modified since compile adds a failing ``manifest`` row."""
     names = tuple(engines_to_run) if engines_to_run is not None else available_engines(build_dir)
@@ -103,12 +112,23 @@ def verify(model: Any, build_dir: Path | str, x: np.ndarray, y: np.ndarray | Non
     rows = [_row(REFERENCE, ref, ref_run, y)]
     rows += [_row(e, ref, engines()[e].run(build, x, ref), y) for e in names if e != REFERENCE]
     if build.modified:
-        rows.append(EngineResult("manifest", len(build.modified), 0.0, None, 0.0, len(build.modified),
-                                 "build changed since compile: " + "; ".join(build.modified[:5])))
+        rows.append(
+            EngineResult(
+                "manifest",
+                len(build.modified),
+                0.0,
+                None,
+                0.0,
+                len(build.modified),
+                "build changed since compile: " + "; ".join(build.modified[:5]),
+            )
+        )
     for row in rows:
         acc = "-" if row.accuracy is None else f"{row.accuracy:.4f}"
-        log_line(f"{row.engine:<14} {row.samples:>7} samples  agreement {row.agreement:8.2%}  accuracy {acc:>6}  "
-                 f"{row.samples_per_s:>12,.0f} samples/s" + (f"  {row.first_mismatch}" if row.first_mismatch else ""))
+        log_line(
+            f"{row.engine:<14} {row.samples:>7} samples  agreement {row.agreement:8.2%}  accuracy {acc:>6}  "
+            f"{row.samples_per_s:>12,.0f} samples/s" + (f"  {row.first_mismatch}" if row.first_mismatch else "")
+        )
     return rows
 
 

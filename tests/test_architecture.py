@@ -1,5 +1,6 @@
 """The layering and the registries: a torch-free core, one analysis for every back end, back ends
 and passes added by registration."""
+
 import json
 import subprocess
 import sys
@@ -23,25 +24,29 @@ def _python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_compiler_core_and_cli_help_do_not_import_torch():
-    p = _python("import sys, ldlgn.compiler, ldlgn.compiler.pipeline, ldlgn.sim.verify\n"
-                "assert 'torch' not in sys.modules, 'torch imported by the core'\n"
-                "from ldlgn.cli import main\n"
-                "for argv in (['--help'], ['--version'], ['compile', '--help'], ['train', '--help']):\n"
-                "    try:\n"
-                "        main(argv)\n"
-                "    except SystemExit:\n"
-                "        pass\n"
-                "assert 'torch' not in sys.modules, 'torch imported by the CLI help'\n"
-                "print('torch-free')")
+    p = _python(
+        "import sys, ldlgn.compiler, ldlgn.compiler.pipeline, ldlgn.sim.verify\n"
+        "assert 'torch' not in sys.modules, 'torch imported by the core'\n"
+        "from ldlgn.cli import main\n"
+        "for argv in (['--help'], ['--version'], ['compile', '--help'], ['train', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "assert 'torch' not in sys.modules, 'torch imported by the CLI help'\n"
+        "print('torch-free')"
+    )
     assert p.returncode == 0 and "torch-free" in p.stdout, p.stdout + p.stderr
 
 
 def test_compile_from_a_netlist_file_never_imports_torch(tmp_path):
     net = random_netlist(300, num_classes=3, seed=1)
     save_netlist(net, tmp_path / "raw.npz")
-    p = _python("import sys\nfrom ldlgn.cli import main\n"
-                f"rc = main(['compile', {str(tmp_path / 'raw.npz')!r}, '--out', {str(tmp_path / 'b')!r}, '--c'])\n"
-                "assert rc == 0, rc\nassert 'torch' not in sys.modules\nprint('ok')")
+    p = _python(
+        "import sys\nfrom ldlgn.cli import main\n"
+        f"rc = main(['compile', {str(tmp_path / 'raw.npz')!r}, '--out', {str(tmp_path / 'b')!r}, '--c'])\n"
+        "assert rc == 0, rc\nassert 'torch' not in sys.modules\nprint('ok')"
+    )
     assert p.returncode == 0 and "ok" in p.stdout, p.stdout + p.stderr
     report = json.loads((tmp_path / "b" / "report.json").read_text())
     assert report["gates_raw"] == net.num_gates and report["source"].endswith("raw.npz")
@@ -92,8 +97,9 @@ def test_a_registered_backend_runs_through_the_pipeline(tmp_path):
     try:
         assert get_backend("gatelist-test") is backend and "gatelist-test" in backends()
         net = random_netlist(200, num_classes=2, seed=3)
-        report = compile_netlist(net, tmp_path / "b", "g", emit=("gatelist-test",),
-                                 options={"gatelist-test": {"header": False}})
+        report = compile_netlist(
+            net, tmp_path / "b", "g", emit=("gatelist-test",), options={"gatelist-test": {"header": False}}
+        )
         section = report["backends"]["gatelist-test"]  # type: ignore[typeddict-item]
         assert section["files"] == ["gatelist/g.csv"] and section["rows"] == section["gates"] == report["gates_opt"]
         assert "gatelist/g.csv" in report["manifest"]

@@ -1,5 +1,6 @@
 """`ldlgn compile` and `ldlgn verify` answer generated bad options and paths with one clear line
 (exit 2, no traceback) and write nothing."""
+
 from __future__ import annotations
 
 import tempfile
@@ -13,8 +14,29 @@ from ldlgn.cli import main
 from ldlgn.compiler import save_netlist
 from ldlgn.sim.random_nets import random_netlist
 
-BAD_NAMES = ["", "9net", "my net", "a-b", "ldlgn_argmax", "ldlgn_valid_pipe", "x", "scores", "clk", "rst",
-             "n5", "f3", "int", "void", "module", "new", "logic", "while", "é", "a;b", "$(touch PWNED)"]
+BAD_NAMES = [
+    "",
+    "9net",
+    "my net",
+    "a-b",
+    "ldlgn_argmax",
+    "ldlgn_valid_pipe",
+    "x",
+    "scores",
+    "clk",
+    "rst",
+    "n5",
+    "f3",
+    "int",
+    "void",
+    "module",
+    "new",
+    "logic",
+    "while",
+    "é",
+    "a;b",
+    "$(touch PWNED)",
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +51,17 @@ def bad_compile(draw):
     """One bad thing at a time: a name, a back end, a pass, a pipeline interval or an output path."""
     kind = draw(st.sampled_from(["name", "emit", "passes", "pipeline", "out"]))
     if kind == "name":
-        return ["--c", "--name", draw(st.sampled_from(BAD_NAMES) | st.from_regex(r"[0-9 ;'\"$-][a-z]{0,4}", fullmatch=True))]
+        return [
+            "--c",
+            "--name",
+            draw(st.sampled_from(BAD_NAMES) | st.from_regex(r"[0-9 ;'\"$-][a-z]{0,4}", fullmatch=True)),
+        ]
     if kind == "emit":
         return ["--emit", draw(st.from_regex(r"c,[a-z]{1,6}[0-9]", fullmatch=True))]
     if kind == "passes":
         return ["--c", "--passes", draw(st.from_regex(r"const,[a-z]{1,6}[0-9]", fullmatch=True))]
     if kind == "pipeline":
-        return ["--verilog", "--pipeline", str(draw(st.integers(-10**6, 0)))]
+        return ["--verilog", "--pipeline", str(draw(st.integers(-(10**6), 0)))]
     return ["--c", "--out-is-a-file"]
 
 
@@ -70,12 +96,14 @@ def built(tmp_path_factory):
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(bad=st.one_of(
-    st.tuples(st.just("--samples"), st.integers(-10**9, 0).map(str)),
-    st.tuples(st.just("--engines"), st.from_regex(r"torch,[a-z]{1,5}[0-9]", fullmatch=True)),
-    st.tuples(st.just("--engines"), st.sampled_from(["torch,rtl", "rtl-pipelined"])),  # the build has no Verilog
-    st.tuples(st.just("--data"), st.sampled_from(["nosuchset", "missing.npz"])),
-))
+@given(
+    bad=st.one_of(
+        st.tuples(st.just("--samples"), st.integers(-(10**9), 0).map(str)),
+        st.tuples(st.just("--engines"), st.from_regex(r"torch,[a-z]{1,5}[0-9]", fullmatch=True)),
+        st.tuples(st.just("--engines"), st.sampled_from(["torch,rtl", "rtl-pipelined"])),  # the build has no Verilog
+        st.tuples(st.just("--data"), st.sampled_from(["nosuchset", "missing.npz"])),
+    )
+)
 def test_verify_refuses_bad_options(built, capsys, bad):
     model, build = built
     before = sorted(p.relative_to(build) for p in build.rglob("*"))

@@ -1,15 +1,15 @@
 """The bit-parallel Numba evaluator equals the reference evaluator bit-exactly."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ldlgn.compiler import Netlist, lower
 from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler.bitsim import predict_netlist
-from ldlgn.compiler import Netlist
 from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
 from ldlgn.compiler.reference import predict as reference_predict
-from ldlgn.compiler import lower
 
 
 def assert_same(net, x):
@@ -61,8 +61,9 @@ def netlists(draw):
     k = draw(st.integers(1, 4))
     group = draw(st.integers(1, 5))
     outputs = draw(st.lists(st.integers(0, 1 + I + G), min_size=k * group, max_size=k * group))
-    net = Netlist(feature, threshold, F, input_bits, np.array(fanin, dtype=np.int64).reshape(-1, 2),
-                  tables, outputs, k).validate()
+    net = Netlist(
+        feature, threshold, F, input_bits, np.array(fanin, dtype=np.int64).reshape(-1, 2), tables, outputs, k
+    ).validate()
     n = draw(st.sampled_from([0, 1, 63, 64, 65, 130, 257, 300]))
     seed = draw(st.integers(0, 2**32 - 1))
     dtype = np.uint8 if input_bits <= 8 else np.uint16

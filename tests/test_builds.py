@@ -1,4 +1,5 @@
 """Build folders are complete or absent, record a manifest, and `verify` runs what they ship."""
+
 import json
 import os
 import signal
@@ -41,9 +42,24 @@ def test_killed_compile_leaves_the_previous_build(tmp_path):
     build = tmp_path / "b"
     assert main(["compile", str(tmp_path / "net.npz"), "--out", str(build), "--c", "--name", "first"]) == 0
     before = (build / "report.json").read_text()
-    proc = subprocess.Popen([sys.executable, "-m", "ldlgn.cli", "compile", str(tmp_path / "net.npz"), "--out",
-                             str(build), "--c", "--verilog", "--no-yosys", "--name", "second"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ldlgn.cli",
+            "compile",
+            str(tmp_path / "net.npz"),
+            "--out",
+            str(build),
+            "--c",
+            "--verilog",
+            "--no-yosys",
+            "--name",
+            "second",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not any(tmp_path.glob(".b.tmp-*/c/second_gates*.c")):
         time.sleep(0.05)
@@ -78,12 +94,15 @@ def test_verify_loads_a_cached_c_library_without_a_compiler(model, tmp_path, mon
     assert main(["verify", str(model), "--build", str(build), "--engines", "torch,c", "--samples", "40"]) == 0
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--out", "", "--c"], "--out must name a build folder"),
-    (["--out", "{tmp}/p", "--verilog", "--pipeline", "0"], "--pipeline must be a positive"),
-    (["--out", "{tmp}/e", "--emit", "c,fpga"], "unknown back end 'fpga'"),
-    (["--out", "{tmp}/q", "--c", "--passes", "const,nope"], "unknown pass 'nope'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--out", "", "--c"], "--out must name a build folder"),
+        (["--out", "{tmp}/p", "--verilog", "--pipeline", "0"], "--pipeline must be a positive"),
+        (["--out", "{tmp}/e", "--emit", "c,fpga"], "unknown back end 'fpga'"),
+        (["--out", "{tmp}/q", "--c", "--passes", "const,nope"], "unknown pass 'nope'"),
+    ],
+)
 def test_compile_refuses_bad_options_before_writing(model, tmp_path, capsys, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert main(["compile", str(model), *argv]) == 2

@@ -1,4 +1,5 @@
 """The torch path on a CUDA GPU: same relaxed values and the same discrete network as on CPU."""
+
 import numpy as np
 import pytest
 import torch

@@ -1,5 +1,6 @@
 """Data set loaders: real formats written here byte by byte, the bundled scikit-learn sets,
 seeded splits, and a clear error for every kind of bad input."""
+
 from __future__ import annotations
 
 import gzip
@@ -307,12 +308,18 @@ def test_npz_without_test_is_split_and_small_values_are_uint8(tmp_path):
         (dict(X=np.ones((4, 0), int), y=np.zeros(4, int)), "X is empty"),
         (dict(X=np.ones(4, int), y=np.zeros(4, int)), r"shape \(n, features...\)"),
         (dict(X=np.ones((4, 2), int)), "missing array 'y'"),
-        (dict(X=np.ones((4, 2), int), y=np.zeros(4, int), X_test=np.ones((2, 2), int)),
-         "X_test and y_test must be given together"),
-        (dict(X=np.ones((4, 2), int), y=np.zeros(4, int), X_test=np.ones((2, 3), int),
-              y_test=np.zeros(2, int)), "shape mismatch: X_test rows"),
-        (dict(X=np.ones((4, 2), int), y=np.zeros(4, int), X_test=np.ones((2, 2), int),
-              y_test=np.array([0, 2])), "y_test out of range"),
+        (
+            dict(X=np.ones((4, 2), int), y=np.zeros(4, int), X_test=np.ones((2, 2), int)),
+            "X_test and y_test must be given together",
+        ),
+        (
+            dict(X=np.ones((4, 2), int), y=np.zeros(4, int), X_test=np.ones((2, 3), int), y_test=np.zeros(2, int)),
+            "shape mismatch: X_test rows",
+        ),
+        (
+            dict(X=np.ones((4, 2), int), y=np.zeros(4, int), X_test=np.ones((2, 2), int), y_test=np.array([0, 2])),
+            "y_test out of range",
+        ),
         (dict(X=np.array([[1, "a"]], dtype=object), y=np.zeros(1, int)), "object arrays"),
     ],
 )

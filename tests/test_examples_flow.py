@@ -1,4 +1,5 @@
 """The flow examples (train → Verilog, RTL verification) in short configurations, and the demo."""
+
 import json
 import subprocess
 import sys
@@ -20,8 +21,22 @@ def _run(*args, timeout=600):
 
 def test_train_to_verilog_then_verify_rtl(tmp_path):
     out = tmp_path / "bc"
-    rc, text = _run(EXAMPLES / "train_to_verilog.py", "--data", "breast_cancer", "--width", "200", "--depth", "2",
-                    "--steps", "150", "--no-yosys", "--pipeline", "1", "--out", out)
+    rc, text = _run(
+        EXAMPLES / "train_to_verilog.py",
+        "--data",
+        "breast_cancer",
+        "--width",
+        "200",
+        "--depth",
+        "2",
+        "--steps",
+        "150",
+        "--no-yosys",
+        "--pipeline",
+        "1",
+        "--out",
+        out,
+    )
     assert rc == 0, text
     assert "Verilog top module breast_cancer_net" in text and "input  [239:0] x" in text
     report = json.loads((out / "build" / "report.json").read_text())
@@ -43,6 +58,14 @@ def test_demo_end_to_end(tmp_path):
     assert summary["c_samples_per_s"] > 0
     text = "\n".join(lines)
     assert "ALL ENGINES AGREE" in text and "LUT-6 estimate" in text
-    for name in ("model.pt", "metrics.json", "summary.json", "training_curves.png", "gate_distribution.png",
-                 "build/report.json", "build/verify.json", "build/netlist.npz"):
+    for name in (
+        "model.pt",
+        "metrics.json",
+        "summary.json",
+        "training_curves.png",
+        "gate_distribution.png",
+        "build/report.json",
+        "build/verify.json",
+        "build/netlist.npz",
+    ):
         assert (tmp_path / "demo" / name).is_file(), name

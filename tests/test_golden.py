@@ -4,12 +4,13 @@ One layer of 16 gates, gate g computing truth table g of inputs (A, B) = (x0 > 0
 classes of one gate each, so class score g is gate g's output. torch eval, Numba, C and the RTL
 (combinational and pipelined) must all equal the truth-table definition.
 """
+
 import numpy as np
 import pytest
 import torch
 
-from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler import build_c, lower, optimize
+from ldlgn.compiler import truth_tables as tt
 from ldlgn.model import LogicNet
 from ldlgn.sim import simulate
 
@@ -19,8 +20,9 @@ EXPECTED = np.array([[(t >> (2 * a + b)) & 1 for t in range(16)] for a, b in X],
 
 @pytest.fixture(scope="module", params=["iwp", "op"])
 def model(request):
-    net = LogicNet(num_features=2, num_classes=16, width=16, depth=1, num_thresholds=1, input_bits=1,
-                   parametrization=request.param)
+    net = LogicNet(
+        num_features=2, num_classes=16, width=16, depth=1, num_thresholds=1, input_bits=1, parametrization=request.param
+    )
     layer = net.layers[0]
     with torch.no_grad():
         net.encoder.thresholds.zero_()

@@ -1,6 +1,7 @@
 """Training refuses what it cannot do well: a run folder in use, non-finite options and losses,
 sizes beyond the machine, label sets that are not 0..k-1; and its files are reproducible,
 readable by others (umask) and explained without unsafe advice."""
+
 from __future__ import annotations
 
 import fractions
@@ -63,8 +64,7 @@ time.sleep(60)
 def test_second_run_on_a_busy_folder_fails_fast(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out / ".lock")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out / ".lock")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         t0 = time.perf_counter()
@@ -111,12 +111,15 @@ def test_non_finite_parameters_are_not_discretized(tmp_path, capsys):
 
 
 # ---- 3. sizes are checked before anything is allocated -------------------------------------
-@pytest.mark.parametrize("option, cfg", [
-    ("--width", dict(width=10**11)),
-    ("--depth", dict(width=1000, depth=10**8)),
-    ("--thresholds", dict(width=10, num_thresholds=10**10)),
-    ("--batch-size", dict(width=100, batch_size=10**11)),
-])
+@pytest.mark.parametrize(
+    "option, cfg",
+    [
+        ("--width", dict(width=10**11)),
+        ("--depth", dict(width=1000, depth=10**8)),
+        ("--thresholds", dict(width=10, num_thresholds=10**10)),
+        ("--batch-size", dict(width=100, batch_size=10**11)),
+    ],
+)
 def test_sizes_beyond_the_machine_are_refused(tmp_path, option, cfg):
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match=option):
@@ -195,10 +198,13 @@ def test_contiguous_labels_load(tmp_path):
     assert ds.num_classes == 3
 
 
-@pytest.mark.parametrize("y, match", [
-    (np.array([0, 1, -1, 1] * 3), "negative"),
-    (np.array([0, 1, 0.5, 1] * 3), "integers"),
-])
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.array([0, 1, -1, 1] * 3), "negative"),
+        (np.array([0, 1, 0.5, 1] * 3), "integers"),
+    ],
+)
 def test_negative_and_fractional_labels_are_refused(tmp_path, y, match):
     np.savez(tmp_path / "bad.npz", X=np.ones((12, 2), np.uint8), y=y)
     with pytest.raises(ValueError, match=match):
@@ -233,8 +239,7 @@ def test_largest_seed_is_accepted():
 
 
 def test_cli_huge_seed_names_the_option(tmp_path, capsys):
-    assert main(["train", "--seed", str(10**20), "--out", str(tmp_path / "r"), "--no-progress",
-                 "--no-plots"]) == 2
+    assert main(["train", "--seed", str(10**20), "--out", str(tmp_path / "r"), "--no-progress", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert "seed" in err and "Overflow" not in err
 
@@ -253,9 +258,16 @@ def test_same_seed_gives_byte_identical_model(tmp_path):
 
 
 def test_checkpoint_errors_never_advise_unsafe_loading(tmp_path):
-    torch.save({"format": checkpoint.FORMAT, "version": checkpoint.VERSION,
-                "config": {}, "state_dict": {}, "meta": {"x": fractions.Fraction(1, 3)}},
-               tmp_path / "foreign.pt")
+    torch.save(
+        {
+            "format": checkpoint.FORMAT,
+            "version": checkpoint.VERSION,
+            "config": {},
+            "state_dict": {},
+            "meta": {"x": fractions.Fraction(1, 3)},
+        },
+        tmp_path / "foreign.pt",
+    )
     with pytest.raises(checkpoint.CheckpointError) as err:
         checkpoint.read(tmp_path / "foreign.pt")
     text = str(err.value)
@@ -277,13 +289,18 @@ BAD = st.one_of(
     st.tuples(st.sampled_from(["--lr", "--tau"]), st.sampled_from(BAD_FLOATS + ["0", "-1", "-1e-9"])),
     st.tuples(st.sampled_from(["--grad-factor"]), st.sampled_from(BAD_FLOATS + ["0", "-2"])),
     st.tuples(st.sampled_from(["--mu"]), st.sampled_from(BAD_FLOATS)),
-    st.tuples(st.sampled_from(["--width", "--depth", "--thresholds", "--batch-size", "--steps"]),
-              st.integers(max_value=0).map(str)),
-    st.tuples(st.sampled_from(["--width", "--thresholds", "--batch-size"]),
-              st.integers(min_value=10**12, max_value=10**30).map(str)),
+    st.tuples(
+        st.sampled_from(["--width", "--depth", "--thresholds", "--batch-size", "--steps"]),
+        st.integers(max_value=0).map(str),
+    ),
+    st.tuples(
+        st.sampled_from(["--width", "--thresholds", "--batch-size"]),
+        st.integers(min_value=10**12, max_value=10**30).map(str),
+    ),
     st.tuples(st.just("--depth"), st.integers(min_value=10**5, max_value=10**30).map(str)),
-    st.tuples(st.just("--seed"), st.one_of(st.integers(max_value=-1),
-                                           st.integers(min_value=2**63, max_value=10**40)).map(str)),
+    st.tuples(
+        st.just("--seed"), st.one_of(st.integers(max_value=-1), st.integers(min_value=2**63, max_value=10**40)).map(str)
+    ),
     st.tuples(st.just("--eval-every"), st.integers(max_value=-1).map(str)),
 )
 
@@ -294,8 +311,24 @@ def test_bad_numeric_options_never_start_a_run(capsys, bad):
     option, value = bad
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        rc = main(["train", "--width", "30", "--depth", "2", "--steps", "3", "--backend", "torch",
-                   f"{option}={value}", "--out", str(out), "--no-progress", "--no-plots"])
+        rc = main(
+            [
+                "train",
+                "--width",
+                "30",
+                "--depth",
+                "2",
+                "--steps",
+                "3",
+                "--backend",
+                "torch",
+                f"{option}={value}",
+                "--out",
+                str(out),
+                "--no-progress",
+                "--no-plots",
+            ]
+        )
         captured = capsys.readouterr()
         lines = captured.err.splitlines()
         assert rc == 2, (option, value, captured.err)

@@ -1,4 +1,5 @@
 """16-bit integer inputs through training, every engine and both RTL variants."""
+
 import json
 
 import numpy as np
@@ -21,8 +22,28 @@ def test_uint16_data_trains_compiles_and_verifies_on_every_engine(tmp_path, caps
     data = tmp_path / "u16.npz"
     np.savez(data, X=rng.integers(0, 60000, (200, 16)).astype(np.uint16), y=np.arange(200) % 3)
     run, build = tmp_path / "run", tmp_path / "build"
-    assert main(["train", "--data", str(data), "--width", "60", "--depth", "2", "--steps", "20", "--init", "gauss",
-                 "--out", str(run), "--no-progress", "--no-plots"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--width",
+                "60",
+                "--depth",
+                "2",
+                "--steps",
+                "20",
+                "--init",
+                "gauss",
+                "--out",
+                str(run),
+                "--no-progress",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
     assert main(["compile", str(run / "model.pt"), "--out", str(build), "--c", "--verilog", "--no-yosys"]) == 0
     report = json.loads((build / "report.json").read_text())
     assert report["input_bits"] == 16 and report["gates_opt"] > 0

@@ -1,4 +1,5 @@
 """LogicNet: eval mode is the discrete network; encoder; checkpoints; bad input."""
+
 import zipfile
 
 import numpy as np
@@ -12,8 +13,9 @@ from ldlgn.model import LogicNet
 
 
 def small_net(**kw):
-    args = dict(num_features=6, num_classes=3, width=60, depth=3, num_thresholds=4, input_bits=8,
-                init="gauss", backend="torch")
+    args = dict(
+        num_features=6, num_classes=3, width=60, depth=3, num_thresholds=4, input_bits=8, init="gauss", backend="torch"
+    )
     args.update(kw)
     return LogicNet(**args)
 

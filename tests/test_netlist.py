@@ -1,4 +1,5 @@
 """Netlist IR: lowering from DiscreteNet, invariants, .npz files, and the analysis view."""
+
 from __future__ import annotations
 
 import json
@@ -10,14 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ldlgn.compiler import graph, lower, optimize
 from ldlgn.compiler import truth_tables as tt
-from ldlgn.compiler import graph
-from ldlgn.compiler.netlist import Netlist
-from ldlgn.compiler.serialize import NetlistFileError, load_netlist, save_netlist
 from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
-from ldlgn.compiler.reference import predict as reference_predict
-from ldlgn.compiler import lower, optimize
+from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.reference import node_values
+from ldlgn.compiler.reference import predict as reference_predict
+from ldlgn.compiler.serialize import NetlistFileError, load_netlist, save_netlist
 
 
 def random_discrete(rng, features=5, levels=3, widths=(12, 10, 6), classes=3, input_bits=8):
@@ -35,8 +35,11 @@ def small_net():
 
 # ---- lowering and reference evaluation -------------------------------------------------------
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), bits=st.sampled_from([1, 4, 8, 12, 16]),
-       widths=st.lists(st.integers(1, 12), min_size=0, max_size=4))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    bits=st.sampled_from([1, 4, 8, 12, 16]),
+    widths=st.lists(st.integers(1, 12), min_size=0, max_size=4),
+)
 def test_from_discrete_matches_discrete_net(seed, bits, widths):
     rng = np.random.default_rng(seed)
     classes = 1 if not widths else int(rng.choice([k for k in (1, 2, 3) if widths[-1] % k == 0]))
@@ -72,28 +75,38 @@ def test_check_inputs_errors():
 # ---- validate() ------------------------------------------------------------------------------
 def _broken(**change):
     n = small_net()
-    kw = dict(input_feature=n.input_feature, input_threshold=n.input_threshold, num_features=n.num_features,
-              input_bits=n.input_bits, fanin=n.fanin, table=n.table, outputs=n.outputs,
-              num_classes=n.num_classes)
+    kw = dict(
+        input_feature=n.input_feature,
+        input_threshold=n.input_threshold,
+        num_features=n.num_features,
+        input_bits=n.input_bits,
+        fanin=n.fanin,
+        table=n.table,
+        outputs=n.outputs,
+        num_classes=n.num_classes,
+    )
     kw.update(change)
     return Netlist(**kw)
 
 
-@pytest.mark.parametrize("change,message", [
-    (dict(input_bits=0), "input_bits must be in 1..16"),
-    (dict(input_bits=17), "input_bits must be in 1..16"),
-    (dict(input_feature=np.full(15, 5)), "feature outside"),
-    (dict(input_threshold=np.zeros(14)), "one entry per input"),
-    (dict(table=np.full(28, 16)), "0..15"),
-    (dict(table=np.zeros(27)), r"\(G, 2\)"),
-    (dict(fanin=np.zeros((28, 3))), r"\(G, 2\)"),
-    (dict(fanin=np.full((28, 2), 17 + 27)), "topologically"),
-    (dict(fanin=np.full((28, 2), -1)), "topologically"),
-    (dict(outputs=np.array([0, 1, 45])), "does not exist"),
-    (dict(outputs=np.array([3, 4, 5, 6])), "cannot be split into 3 classes"),
-    (dict(num_classes=0), "cannot be split"),
-    (dict(outputs=np.zeros((3, 2))), "1-D"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (dict(input_bits=0), "input_bits must be in 1..16"),
+        (dict(input_bits=17), "input_bits must be in 1..16"),
+        (dict(input_feature=np.full(15, 5)), "feature outside"),
+        (dict(input_threshold=np.zeros(14)), "one entry per input"),
+        (dict(table=np.full(28, 16)), "0..15"),
+        (dict(table=np.zeros(27)), r"\(G, 2\)"),
+        (dict(fanin=np.zeros((28, 3))), r"\(G, 2\)"),
+        (dict(fanin=np.full((28, 2), 17 + 27)), "topologically"),
+        (dict(fanin=np.full((28, 2), -1)), "topologically"),
+        (dict(outputs=np.array([0, 1, 45])), "does not exist"),
+        (dict(outputs=np.array([3, 4, 5, 6])), "cannot be split into 3 classes"),
+        (dict(num_classes=0), "cannot be split"),
+        (dict(outputs=np.zeros((3, 2))), "1-D"),
+    ],
+)
 def test_validate_catches_broken_invariants(change, message):
     with pytest.raises(ValueError, match=message):
         _broken(**change).validate()
@@ -114,8 +127,12 @@ def test_round_trip_is_exact(tmp_path, compress):
     for name in ("input_feature", "input_threshold", "fanin", "table", "outputs"):
         a, b = getattr(net, name), getattr(back, name)
         assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), name
-    assert (back.num_features, back.input_bits, back.num_classes, back.name) == \
-        (net.num_features, net.input_bits, net.num_classes, "small")
+    assert (back.num_features, back.input_bits, back.num_classes, back.name) == (
+        net.num_features,
+        net.input_bits,
+        net.num_classes,
+        "small",
+    )
     assert sorted(p.name for p in path.parent.iterdir()) == ["n.npz"]  # no temp file left
     save_netlist(net, path)  # overwrite in place
     assert load_netlist(path).num_gates == net.num_gates
@@ -135,9 +152,17 @@ def test_save_refuses_bad_targets(tmp_path):
 
 
 def _arrays(net, **change):
-    meta = {"format": "ldlgn-netlist", "version": 1, "num_features": net.num_features,
-            "input_bits": net.input_bits, "num_classes": net.num_classes, "name": net.name,
-            "num_inputs": net.num_inputs, "num_gates": net.num_gates, "num_outputs": net.outputs.size}
+    meta = {
+        "format": "ldlgn-netlist",
+        "version": 1,
+        "num_features": net.num_features,
+        "input_bits": net.input_bits,
+        "num_classes": net.num_classes,
+        "name": net.name,
+        "num_inputs": net.num_inputs,
+        "num_gates": net.num_gates,
+        "num_outputs": net.outputs.size,
+    }
     meta.update(change.pop("meta", {}))
     arrays = {k: getattr(net, k) for k in ("input_feature", "input_threshold", "fanin", "table", "outputs")}
     arrays["metadata"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
@@ -145,21 +170,24 @@ def _arrays(net, **change):
     return {k: v for k, v in arrays.items() if v is not None}
 
 
-@pytest.mark.parametrize("change,message", [
-    (dict(fanin=None), "missing array"),
-    (dict(metadata=None), "missing array"),
-    (dict(meta={"format": "other-tool"}), "format is 'other-tool'"),
-    (dict(meta={"version": 99}), "version 99 is newer"),
-    (dict(meta={"num_gates": 3}), "num_gates=3 but the arrays hold"),
-    (dict(meta={"input_bits": "8"}), "'input_bits' must be an integer"),
-    (dict(meta={"name": 5}), "'name' must be a string"),
-    (dict(metadata=np.frombuffer(b"{not json", np.uint8)), "not JSON"),
-    (dict(metadata=np.zeros(3)), "metadata must be 1-D uint8"),
-    (dict(table=np.zeros(28, np.float32)), "array 'table' must be uint8"),
-    (dict(fanin=np.zeros(56, np.int32)), "array 'fanin' must be int32 with 2"),
-    (dict(fanin=np.full((28, 2), 99, np.int32)), "topologically"),
-    (dict(table=np.array([np.zeros(1)] * 28, dtype=object)), "pickled"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (dict(fanin=None), "missing array"),
+        (dict(metadata=None), "missing array"),
+        (dict(meta={"format": "other-tool"}), "format is 'other-tool'"),
+        (dict(meta={"version": 99}), "version 99 is newer"),
+        (dict(meta={"num_gates": 3}), "num_gates=3 but the arrays hold"),
+        (dict(meta={"input_bits": "8"}), "'input_bits' must be an integer"),
+        (dict(meta={"name": 5}), "'name' must be a string"),
+        (dict(metadata=np.frombuffer(b"{not json", np.uint8)), "not JSON"),
+        (dict(metadata=np.zeros(3)), "metadata must be 1-D uint8"),
+        (dict(table=np.zeros(28, np.float32)), "array 'table' must be uint8"),
+        (dict(fanin=np.zeros(56, np.int32)), "array 'fanin' must be int32 with 2"),
+        (dict(fanin=np.full((28, 2), 99, np.int32)), "topologically"),
+        (dict(table=np.array([np.zeros(1)] * 28, dtype=object)), "pickled"),
+    ],
+)
 def test_load_rejects_foreign_or_inconsistent_files(tmp_path, change, message):
     path = tmp_path / "n.npz"
     np.savez(path, **_arrays(small_net(), **change))
@@ -171,8 +199,11 @@ def test_load_rejects_foreign_or_inconsistent_files(tmp_path, change, message):
 def test_load_rejects_corrupt_files(tmp_path):
     path = save_netlist(small_net(), tmp_path / "n.npz")
     data = path.read_bytes()
-    for name, content in [("truncated.npz", data[: len(data) // 2]), ("garbage.npz", b"\x00junk" * 50),
-                          ("empty.npz", b"")]:
+    for name, content in [
+        ("truncated.npz", data[: len(data) // 2]),
+        ("garbage.npz", b"\x00junk" * 50),
+        ("empty.npz", b""),
+    ]:
         (tmp_path / name).write_bytes(content)
         with pytest.raises(NetlistFileError, match="not a valid ldlgn-netlist file"):
             load_netlist(tmp_path / name)
@@ -182,7 +213,7 @@ def test_load_rejects_corrupt_files(tmp_path):
     bad = bytearray(data)
     with zipfile.ZipFile(path) as z:  # flip bytes inside the stored table array
         info = z.getinfo("table.npy")
-    bad[info.header_offset + 60: info.header_offset + 90] = b"\xff" * 30
+    bad[info.header_offset + 60 : info.header_offset + 90] = b"\xff" * 30
     (tmp_path / "flipped.npz").write_bytes(bytes(bad))
     with pytest.raises(NetlistFileError):
         load_netlist(tmp_path / "flipped.npz")

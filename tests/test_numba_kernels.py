@@ -1,4 +1,5 @@
 """The Numba relaxed-gate kernels equal the plain-torch polynomial path, forward and backward."""
+
 import os
 import subprocess
 import sys
@@ -35,9 +36,16 @@ def grads(fn, x, a, b, c, g):
     return y.detach(), gx, gc
 
 
-@pytest.mark.parametrize("batch,n_in,n,same,unread", [
-    (1, 5, 7, 2, 1), (3, 2, 9, 1, 0), (37, 50, 80, 10, 7), (100, 400, 1000, 50, 20), (65, 16, 300, 0, 3),
-])
+@pytest.mark.parametrize(
+    "batch,n_in,n,same,unread",
+    [
+        (1, 5, 7, 2, 1),
+        (3, 2, 9, 1, 0),
+        (37, 50, 80, 10, 7),
+        (100, 400, 1000, 50, 20),
+        (65, 16, 300, 0, 3),
+    ],
+)
 def test_forward_backward_equal_torch(batch, n_in, n, same, unread):
     gen = torch.Generator().manual_seed(batch * 1000 + n)
     a, b, c = random_layer(n_in, n, gen, same, unread)
@@ -50,7 +58,7 @@ def test_forward_backward_equal_torch(batch, n_in, n, same, unread):
     torch.testing.assert_close(gx1, gx2, atol=ATOL, rtol=RTOL)
     torch.testing.assert_close(gc1, gc2, atol=ATOL * batch, rtol=RTOL)
     if unread:
-        assert torch.all(gx1[:, n_in - unread:] == 0)
+        assert torch.all(gx1[:, n_in - unread :] == 0)
 
 
 @settings(max_examples=40, deadline=None)
@@ -61,8 +69,9 @@ def test_random_layers_equal_torch(batch, n_in, n, seed):
     x = torch.rand(batch, n_in, generator=gen)
     g = torch.randn(batch, n, generator=gen)
     tolerances = (ATOL, ATOL, ATOL * batch)  # y, grad x, grad c (a sum over the batch)
-    for got, want, atol in zip(grads(relaxed_gates_numba, x, a, b, c, g), grads(relaxed_gates_torch, x, a, b, c, g),
-                               tolerances):
+    for got, want, atol in zip(
+        grads(relaxed_gates_numba, x, a, b, c, g), grads(relaxed_gates_torch, x, a, b, c, g), tolerances
+    ):
         torch.testing.assert_close(got, want, atol=atol, rtol=RTOL)
 
 
@@ -113,8 +122,9 @@ def test_gradcheck_and_float64_reference():
     x = torch.rand(3, 5, generator=gen).requires_grad_(True)
     c = c.requires_grad_(True)
     with pytest.warns(UserWarning):  # gradcheck prefers float64; the kernels are float32-only
-        assert torch.autograd.gradcheck(lambda x, c: relaxed_gates_numba(x, a, b, c), (x, c),
-                                        eps=1e-2, atol=2e-3, rtol=2e-3)
+        assert torch.autograd.gradcheck(
+            lambda x, c: relaxed_gates_numba(x, a, b, c), (x, c), eps=1e-2, atol=2e-3, rtol=2e-3
+        )
     g = torch.randn(3, 6, generator=gen, dtype=torch.float64)
     y, gx, gc = grads(relaxed_gates_numba, x, a, b, c, g.float())
     y64, gx64, gc64 = grads(relaxed_gates_torch, x.double(), a, b, c.double(), g)
@@ -146,7 +156,7 @@ def test_reverse_index_lists_every_reader():
     b = np.array([2, 2, 0, 1])
     indptr, slots = build_reverse_index(a, b, 6)
     assert indptr.tolist() == [0, 2, 3, 7, 7, 8, 8]  # input 3 and 5 are read by nobody
-    readers = [sorted(slots[indptr[j]:indptr[j + 1]].tolist()) for j in range(6)]
+    readers = [sorted(slots[indptr[j] : indptr[j + 1]].tolist()) for j in range(6)]
     assert readers == [[0, 5], [7], [1, 2, 3, 4], [], [6], []]
 
 

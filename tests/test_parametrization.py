@@ -1,4 +1,5 @@
 """IWP and OP: relaxed semantics, gradients, discretization, initializations."""
+
 import itertools
 
 import numpy as np
@@ -35,9 +36,24 @@ def test_op_polynomial_equals_softmax_mixture_of_16_gates():
     x = torch.rand(5, 10, dtype=torch.float64)
     a, b = torch.randint(10, (30,)), torch.randint(10, (30,))
     A, B = x[:, a], x[:, b]
-    gates = [torch.zeros_like(A), A * B, A - A * B, A, B - A * B, B, A + B - 2 * A * B, A + B - A * B,
-             1 - (A + B - A * B), 1 - (A + B - 2 * A * B), 1 - B, 1 - B + A * B, 1 - A, 1 - A + A * B,
-             1 - A * B, torch.ones_like(A)]
+    gates = [
+        torch.zeros_like(A),
+        A * B,
+        A - A * B,
+        A,
+        B - A * B,
+        B,
+        A + B - 2 * A * B,
+        A + B - A * B,
+        1 - (A + B - A * B),
+        1 - (A + B - 2 * A * B),
+        1 - B,
+        1 - B + A * B,
+        1 - A,
+        1 - A + A * B,
+        1 - A * B,
+        torch.ones_like(A),
+    ]
     mixture = sum(torch.softmax(w, -1)[:, g] * gates[g] for g in range(16))
     y = relaxed_gates_torch(x, a, b, P.poly_coefficients(P.row_values("op", "sin", w)))
     assert torch.allclose(y, mixture, atol=1e-12)
@@ -99,15 +115,18 @@ def test_direction_and_family_inits():
     assert abs(w.std().item() - P.IWP_SIGMA) < 0.01 and abs(w.mean().item()) < 0.01
 
 
-INIT_CASES = [("iwp", e, i) for e in P.IWP_ESTIMATORS for i in P.IWP_INITS + ("0111",)] + \
-             [("op", "sin", i) for i in P.OP_INITS]
+INIT_CASES = [("iwp", e, i) for e in P.IWP_ESTIMATORS for i in P.IWP_INITS + ("0111",)] + [
+    ("op", "sin", i) for i in P.OP_INITS
+]
 
 
 @pytest.mark.parametrize("param,estimator,init", INIT_CASES)
 def test_every_init_and_estimator_trains_one_step(param, estimator, init):
     torch.manual_seed(1)
-    layers = torch.nn.Sequential(LogicLayer(12, 40, param, estimator, init, backend="torch"),
-                                 LogicLayer(40, 40, param, estimator, init, backend="torch"))
+    layers = torch.nn.Sequential(
+        LogicLayer(12, 40, param, estimator, init, backend="torch"),
+        LogicLayer(40, 40, param, estimator, init, backend="torch"),
+    )
     x = torch.randint(0, 2, (32, 12)).float()
     y = torch.randint(0, 2, (32,))
     before = [p.detach().clone() for p in layers.parameters()]

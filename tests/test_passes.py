@@ -1,5 +1,6 @@
 """Netlist optimization passes: equivalence (exhaustive on small nets, random vectors on big ones),
 golden single gates, and that each pass removes what it targets."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,13 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldlgn.compiler import truth_tables as tt
-from ldlgn.compiler.netlist import Netlist
-from ldlgn.compiler.passes import (DEFAULT_PASSES, PASSES, absorb_inverters, eliminate_dead_gates,
-                                   fold_duplicate_inputs, optimize, propagate_constants, structural_hash)
-from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
-from ldlgn.compiler.reference import node_values
 from ldlgn.compiler import lower
+from ldlgn.compiler import truth_tables as tt
+from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
+from ldlgn.compiler.netlist import Netlist
+from ldlgn.compiler.passes import (
+    DEFAULT_PASSES,
+    PASSES,
+    absorb_inverters,
+    eliminate_dead_gates,
+    fold_duplicate_inputs,
+    optimize,
+    propagate_constants,
+    structural_hash,
+)
+from ldlgn.compiler.reference import node_values
 from ldlgn.compiler.reference import predict as reference_predict
 
 ALL = list(PASSES.values()) + [lambda net: optimize(net)[0]]
@@ -28,8 +37,16 @@ def raw_net(num_inputs, gates, outputs, num_classes=1):
     ``gates``: list of (a, b, table) with node ids."""
     fanin = [(a, b) for a, b, _ in gates]
     table = [t for _, _, t in gates]
-    return Netlist(np.arange(num_inputs), np.zeros(num_inputs, np.int64), num_inputs, 1,
-                   np.array(fanin, np.int64).reshape(-1, 2), table, outputs, num_classes).validate()
+    return Netlist(
+        np.arange(num_inputs),
+        np.zeros(num_inputs, np.int64),
+        num_inputs,
+        1,
+        np.array(fanin, np.int64).reshape(-1, 2),
+        table,
+        outputs,
+        num_classes,
+    ).validate()
 
 
 def all_vectors(num_features):
@@ -47,8 +64,12 @@ def assert_equivalent(before, after, x):
     assert after is not before
     np.testing.assert_array_equal(after.input_feature, before.input_feature)
     np.testing.assert_array_equal(after.input_threshold, before.input_threshold)
-    assert (after.num_features, after.input_bits, after.num_classes, after.name) == \
-        (before.num_features, before.input_bits, before.num_classes, before.name)
+    assert (after.num_features, after.input_bits, after.num_classes, after.name) == (
+        before.num_features,
+        before.input_bits,
+        before.num_classes,
+        before.name,
+    )
     assert after.outputs.shape == before.outputs.shape
     np.testing.assert_array_equal(output_bits(after, x), output_bits(before, x))
     np.testing.assert_array_equal(reference_predict(after, x)[0], reference_predict(before, x)[0])
@@ -76,8 +97,11 @@ def netlists(draw, max_inputs=7, max_gates=40):
     k = draw(st.integers(1, 3))
     per = draw(st.integers(1, 4))
     N = first + G
-    outputs = draw(st.lists(st.one_of(st.integers(max(0, N - 6), N - 1), st.integers(0, N - 1)),
-                            min_size=k * per, max_size=k * per))
+    outputs = draw(
+        st.lists(
+            st.one_of(st.integers(max(0, N - 6), N - 1), st.integers(0, N - 1)), min_size=k * per, max_size=k * per
+        )
+    )
     return raw_net(F, gates, outputs, k)
 
 
@@ -106,7 +130,7 @@ def assert_normal_form(net):
     key = np.stack([fi[:, 0], fi[:, 1], np.where(t & 1, t ^ 15, t)], 1)
     assert np.unique(key, axis=0).shape[0] == net.num_gates
     # every gate is live
-    assert (eliminate_dead_gates(net).num_gates == net.num_gates)
+    assert eliminate_dead_gates(net).num_gates == net.num_gates
 
 
 # ---- equivalence on random nets --------------------------------------------------------------
@@ -127,7 +151,7 @@ def test_pass_is_equivalent_exhaustively(run, net):
 def test_optimize_any_order_reaches_normal_form(net, order):
     after, report = optimize(net, passes=order + order)
     assert_equivalent(net, after, all_vectors(net.num_features))
-    assert [r["pass"] for r in report[:len(order)]] == order
+    assert [r["pass"] for r in report[: len(order)]] == order
     for prev, nxt in zip(report, report[1:]):
         assert nxt["gates_before"] == prev["gates_after"]
     if report[-1]["round"] < 7:  # converged before the round cap
@@ -165,8 +189,14 @@ def test_single_gate_golden(table):
     for run in ALL:
         assert_equivalent(net, run(net), x)
     after = optimize(net)[0]
-    expected = {tt.FALSE: ([], 0), tt.TRUE: ([], 1), tt.PASS_A: ([], 2), tt.PASS_B: ([], 3),
-                tt.NOT_A: ([(2, 2, tt.NOT_A)], 4), tt.NOT_B: ([(3, 3, tt.NOT_A)], 4)}
+    expected = {
+        tt.FALSE: ([], 0),
+        tt.TRUE: ([], 1),
+        tt.PASS_A: ([], 2),
+        tt.PASS_B: ([], 3),
+        tt.NOT_A: ([(2, 2, tt.NOT_A)], 4),
+        tt.NOT_B: ([(3, 3, tt.NOT_A)], 4),
+    }
     gates, out = expected.get(table, ([(2, 3, table)], 4))
     assert [(a, b, t) for (a, b), t in zip(after.fanin.tolist(), after.table.tolist())] == gates
     assert after.outputs.tolist() == [out]
@@ -256,12 +286,15 @@ def test_xor_of_a_node_with_itself_becomes_constant():
     assert after.num_gates == 0 and after.outputs.tolist() == [0, 1]
 
 
-@pytest.mark.parametrize("a,b,table,out_gates,out_node", [
-    (2, 0, 8, 0, 0),  # AND(x, 0) = 0
-    (1, 2, 14, 0, 1),  # OR(1, x) = 1
-    (2, 1, 8, 1, None),  # AND(x, 1) = x: one-input buffer
-    (0, 1, 6, 0, 1),  # XOR(0, 1) = 1
-])
+@pytest.mark.parametrize(
+    "a,b,table,out_gates,out_node",
+    [
+        (2, 0, 8, 0, 0),  # AND(x, 0) = 0
+        (1, 2, 14, 0, 1),  # OR(1, x) = 1
+        (2, 1, 8, 1, None),  # AND(x, 1) = x: one-input buffer
+        (0, 1, 6, 0, 1),  # XOR(0, 1) = 1
+    ],
+)
 def test_constant_propagation(a, b, table, out_gates, out_node):
     net = raw_net(1, [(a, b, table)], [3])
     after = propagate_constants(net)
@@ -294,7 +327,7 @@ def test_optimize_report_and_bad_arguments():
     net = raw_net(2, [(2, 3, 8), (2, 3, 8)], [4, 5])
     after, report = optimize(net)
     assert {"pass", "gates_before", "gates_after"} <= set(report[0])
-    assert [r["pass"] for r in report[:len(DEFAULT_PASSES)]] == [p.name for p in DEFAULT_PASSES]
+    assert [r["pass"] for r in report[: len(DEFAULT_PASSES)]] == [p.name for p in DEFAULT_PASSES]
     assert report[-1]["gates_after"] == after.num_gates == 1
     assert optimize(net, passes=["structural_hash"])[0].num_gates == 1
     with pytest.raises(ValueError, match="unknown pass 'strsh'"):

@@ -1,5 +1,6 @@
 """A trained digits model through `ldlgn compile`, `verify` and `report`: every engine on the whole
 test split, both RTL variants, and corrupted artifacts caught."""
+
 import json
 import re
 import shutil
@@ -17,12 +18,26 @@ pytestmark = pytest.mark.slow  # the module's fixture trains a digits model (abo
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
-    metrics = train(TrainConfig(width=1000, depth=4, steps=600, eval_every=200, tau=6.0), root / "run",
-                    progress=False)
+    metrics = train(TrainConfig(width=1000, depth=4, steps=600, eval_every=200, tau=6.0), root / "run", progress=False)
     assert metrics["test_acc_discrete"] > 0.85
     build = root / "build"
-    assert main(["compile", str(root / "run" / "model.pt"), "--out", str(build), "--c", "--verilog",
-                 "--pipeline", "2", "--name", "digits"]) == 0
+    assert (
+        main(
+            [
+                "compile",
+                str(root / "run" / "model.pt"),
+                "--out",
+                str(build),
+                "--c",
+                "--verilog",
+                "--pipeline",
+                "2",
+                "--name",
+                "digits",
+            ]
+        )
+        == 0
+    )
     return root / "run" / "model.pt", build
 
 
@@ -95,7 +110,7 @@ def test_verify_catches_corrupted_rtl(run, tmp_path, capsys):
     assert core, "no XOR gate in the emitted core to corrupt"
     text = core[0].read_text()
     m = re.search(r"\bxor\b", text)
-    text = text[:m.start()] + "and" + text[m.end():] if m else text.replace("^", "&", 1)
+    text = text[: m.start()] + "and" + text[m.end() :] if m else text.replace("^", "&", 1)
     core[0].write_text(text)
     assert main(["verify", str(model), "--build", str(bad), "--engines", "torch,rtl-pipelined"]) == 1
     data = json.loads((bad / "verify.json").read_text())

@@ -1,4 +1,5 @@
 """Run figures (PNG files that decode to real images) and the examples in their short configuration."""
+
 import json
 import os
 import re
@@ -11,11 +12,10 @@ import pytest
 from matplotlib.image import imread
 
 from ldlgn import checkpoint
-from ldlgn.model import LogicNet
-from ldlgn.plots import (gate_counts, plot_gate_distribution, plot_run_comparison, plot_training_curves,
-                         write_run_plots)
-from ldlgn.train import TrainConfig, train
 from ldlgn.compiler.truth_tables import GATE_NAMES
+from ldlgn.model import LogicNet
+from ldlgn.plots import gate_counts, plot_gate_distribution, plot_run_comparison, plot_training_curves, write_run_plots
+from ldlgn.train import TrainConfig, train
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -35,8 +35,11 @@ def assert_png(path: Path) -> None:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    train(TrainConfig(width=60, depth=3, steps=30, eval_every=10, tau=2.5, init="gauss", backend="torch"),
-          out, progress=False)
+    train(
+        TrainConfig(width=60, depth=3, steps=30, eval_every=10, tau=2.5, init="gauss", backend="torch"),
+        out,
+        progress=False,
+    )
     return out
 
 
@@ -91,8 +94,9 @@ def test_bad_input_gives_clear_errors(run_dir, tmp_path):
 
 def run_example(name: str, *args: str) -> str:
     env = dict(os.environ, OMP_WAIT_POLICY="passive", NUMBA_THREADING_LAYER="workqueue", MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, env=env, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
@@ -107,8 +111,11 @@ def test_iwp_vs_op_example(tmp_path):
         assert (tmp_path / label / "model.pt").is_file()
         assert_png(tmp_path / label / "training_curves.png")
     assert re.search(r"IWP-RI (reaches|did not reach) OP's best discretized validation accuracy", out), out
-    final = re.search(r"final discretized test accuracy \(best-validation checkpoint\): "
-                      r"IWP-RI ([\d.]+), OP ([\d.]+)", out)
+    final = re.search(
+        r"final discretized test accuracy \(best-validation checkpoint\): "
+        r"IWP-RI ([\d.]+), OP ([\d.]+)",
+        out,
+    )
     assert final and all(0.0 <= float(v) <= 1.0 for v in final.groups())
     assert_png(tmp_path / "iwp_vs_op.png")
 

@@ -1,4 +1,5 @@
 """RTL simulation under Icarus Verilog (cocotb): bit-exact against the reference evaluator."""
+
 from __future__ import annotations
 
 import re
@@ -11,10 +12,10 @@ from hypothesis import strategies as st
 from ldlgn.compiler import truth_tables as tt
 from ldlgn.compiler.lint import ToolNotFoundError
 from ldlgn.compiler.netlist import Netlist
+from ldlgn.compiler.reference import predict as reference_predict
 from ldlgn.compiler.verilog import emit_verilog
 from ldlgn.sim import simulate
 from ldlgn.sim.random_nets import random_inputs, random_netlist
-from ldlgn.compiler.reference import predict as reference_predict
 
 
 def _all_gates_net() -> Netlist:
@@ -36,12 +37,19 @@ def test_all_16_gates_golden(pipelined):
     assert r.samples == len(x) and r.pipelined == pipelined
 
 
-@pytest.mark.parametrize("seed, bits, classes, pipelined, every", [
-    (1, 8, 4, False, None), (2, 8, 3, True, 2), (3, 12, 5, True, 1), (4, 1, 1, False, None),
-])
+@pytest.mark.parametrize(
+    "seed, bits, classes, pipelined, every",
+    [
+        (1, 8, 4, False, None),
+        (2, 8, 3, True, 2),
+        (3, 12, 5, True, 1),
+        (4, 1, 1, False, None),
+    ],
+)
 def test_random_nets_fixed_seeds(seed, bits, classes, pipelined, every):
-    net = random_netlist(500, num_features=5, thresholds=3, input_bits=bits, layers=5,
-                         num_classes=classes, seed=seed, special_outputs=6)
+    net = random_netlist(
+        500, num_features=5, thresholds=3, input_bits=bits, layers=5, num_classes=classes, seed=seed, special_outputs=6
+    )
     assert set(net.outputs.tolist()) & {0, 1} or (net.outputs < net.first_gate).any()
     x = random_inputs(net, 64, seed=seed)
     r = simulate(net, x, pipelined=pipelined, pipeline_every=every, jobs=1 + seed % 2)
@@ -51,11 +59,25 @@ def test_random_nets_fixed_seeds(seed, bits, classes, pipelined, every):
 
 @pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), gates=st.integers(1, 300), classes=st.integers(1, 6),
-       pipelined=st.booleans(), every=st.integers(1, 3), special=st.integers(0, 4))
+@given(
+    seed=st.integers(0, 10_000),
+    gates=st.integers(1, 300),
+    classes=st.integers(1, 6),
+    pipelined=st.booleans(),
+    every=st.integers(1, 3),
+    special=st.integers(0, 4),
+)
 def test_random_nets_hypothesis(seed, gates, classes, pipelined, every, special):
-    net = random_netlist(gates, num_features=4, thresholds=2, input_bits=6, layers=3,
-                         num_classes=classes, seed=seed, special_outputs=special)
+    net = random_netlist(
+        gates,
+        num_features=4,
+        thresholds=2,
+        input_bits=6,
+        layers=3,
+        num_classes=classes,
+        seed=seed,
+        special_outputs=special,
+    )
     x = random_inputs(net, 24, seed=seed)
     r = simulate(net, x, pipelined=pipelined, pipeline_every=every)
     assert r.passed, r.report()
@@ -69,8 +91,16 @@ def test_corrupted_netlist_is_caught():
     net = _small_net()
     x = random_inputs(net, 16)
     scores, classes = reference_predict(net, x)
-    bad = Netlist(net.input_feature, net.input_threshold, net.num_features, net.input_bits,
-                  net.fanin, net.table.copy(), net.outputs, net.num_classes)
+    bad = Netlist(
+        net.input_feature,
+        net.input_threshold,
+        net.num_features,
+        net.input_bits,
+        net.fanin,
+        net.table.copy(),
+        net.outputs,
+        net.num_classes,
+    )
     g = int(net.outputs[0]) - net.first_gate
     bad.table[g] ^= 0xF  # this output bit now flips on every sample
     r = simulate(bad, x, scores, classes, jobs=2, max_report=5)  # two simulator processes
@@ -90,9 +120,14 @@ def test_corrupted_rtl_is_caught(tmp_path, pipelined):
     for path in tmp_path.glob("net_b*.v"):  # invert the gate driving the last output
         text = path.read_text()
         new = re.sub(rf"assign n{v} = (.*);", rf"assign n{v} = ~(\1);", text)
-        new = re.sub(rf"\b(and|or|xor|nand|nor|xnor) g{v} \(", lambda m: {
-            "and": "nand", "or": "nor", "xor": "xnor", "nand": "and", "nor": "or", "xnor": "xor"}[m[1]]
-            + f" g{v} (", new)
+        new = re.sub(
+            rf"\b(and|or|xor|nand|nor|xnor) g{v} \(",
+            lambda m: (
+                {"and": "nand", "or": "nor", "xor": "xnor", "nand": "and", "nor": "or", "xnor": "xor"}[m[1]]
+                + f" g{v} ("
+            ),
+            new,
+        )
         if new != text:
             path.write_text(new)
             break

@@ -1,4 +1,5 @@
 """Trainer and the ``ldlgn train`` command on digits (small and fast)."""
+
 import json
 
 import pytest
@@ -41,8 +42,28 @@ def test_resume_equals_uninterrupted_run(tmp_path):
 
 def test_cli_train(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = main(["train", "--data", "digits", "--width", "100", "--depth", "2", "--steps", "20",
-               "--param", "op", "--seed", "3", "--out", str(out), "--no-progress", "--backend", "torch"])
+    rc = main(
+        [
+            "train",
+            "--data",
+            "digits",
+            "--width",
+            "100",
+            "--depth",
+            "2",
+            "--steps",
+            "20",
+            "--param",
+            "op",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--backend",
+            "torch",
+        ]
+    )
     assert rc == 0
     out_text = capsys.readouterr().out
     printed = json.loads(out_text[: out_text.rindex("}") + 1])
@@ -78,8 +99,10 @@ def test_cli_loads_without_the_simulation_stack():
     import subprocess
     import sys
 
-    code = ("import sys, ldlgn.cli; ldlgn.cli.build_parser(); "
-            "assert 'cocotb' not in sys.modules and 'ldlgn.sim.runner' not in sys.modules")
+    code = (
+        "import sys, ldlgn.cli; ldlgn.cli.build_parser(); "
+        "assert 'cocotb' not in sys.modules and 'ldlgn.sim.runner' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 

@@ -1,4 +1,5 @@
 """The truth-table convention: difflogic ids, rows, negation, expressions."""
+
 import itertools
 
 import numpy as np
@@ -8,10 +9,22 @@ from ldlgn.compiler import truth_tables as tt
 
 # difflogic's gate functions of (a, b), id by id
 DIFFLOGIC = [
-    lambda a, b: 0, lambda a, b: a & b, lambda a, b: a & (1 - b), lambda a, b: a,
-    lambda a, b: (1 - a) & b, lambda a, b: b, lambda a, b: a ^ b, lambda a, b: a | b,
-    lambda a, b: 1 - (a | b), lambda a, b: 1 - (a ^ b), lambda a, b: 1 - b, lambda a, b: a | (1 - b),
-    lambda a, b: 1 - a, lambda a, b: (1 - a) | b, lambda a, b: 1 - (a & b), lambda a, b: 1,
+    lambda a, b: 0,
+    lambda a, b: a & b,
+    lambda a, b: a & (1 - b),
+    lambda a, b: a,
+    lambda a, b: (1 - a) & b,
+    lambda a, b: b,
+    lambda a, b: a ^ b,
+    lambda a, b: a | b,
+    lambda a, b: 1 - (a | b),
+    lambda a, b: 1 - (a ^ b),
+    lambda a, b: 1 - b,
+    lambda a, b: a | (1 - b),
+    lambda a, b: 1 - a,
+    lambda a, b: (1 - a) | b,
+    lambda a, b: 1 - (a & b),
+    lambda a, b: 1,
 ]
 
 

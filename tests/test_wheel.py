@@ -1,4 +1,5 @@
 """A non-editable install works outside the checkout: templates and test benches ship in the wheel."""
+
 import os
 import subprocess
 import sys
@@ -30,17 +31,20 @@ print("wheel ok")
 
 def test_wheel_install_runs_outside_the_checkout(tmp_path):
     wheels, target = tmp_path / "wheels", tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
-                   check=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)], check=True, timeout=600
+    )
     wheel = next(wheels.glob("ldlgn-*.whl"))
     # package data: the PEP 561 marker (covers ldlgn.compiler and ldlgn.sim) and the templates
     with zipfile.ZipFile(wheel) as whl:
         names = set(whl.namelist())
     assert {"ldlgn/py.typed", "ldlgn/compiler/c_templates/header.h", "ldlgn/rtl_templates/ldlgn_argmax.v"} <= names
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        timeout=600,
+    )
     code = f"TARGET = {str(target)!r}; CACHE = {str(tmp_path / 'cache')!r}\n" + CHECK
     env = dict(os.environ, PYTHONPATH=str(target))
-    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=600)
+    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0 and "wheel ok" in p.stdout, p.stdout + p.stderr
