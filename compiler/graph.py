@@ -73,7 +73,6 @@ def summary(netlist: Netlist) -> dict:
     """Headline figures of a netlist as a JSON-friendly dict."""
     an = analyze(netlist)
     fo = fanout(netlist)
-    counts = an.fanout
     hist = gate_histogram(netlist)
     return {
         "name": netlist.name,

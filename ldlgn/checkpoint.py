@@ -49,8 +49,10 @@ def _reason(err: Exception) -> str:
     found = re.search(r"WeightsUnpickler error:(.*?)(?:Check the documentation|$)", text, re.DOTALL)
     if found:
         line = " ".join(found.group(1).split())
+    elif text:
+        line = text.splitlines()[0]
     else:
-        line = text.splitlines()[0] if text else ""
+        line = ""
     line = re.split(r"\.\s+(?:Please|Use|Re-running|If you|Check|You can)\b", line)[0].rstrip(". ")
     if not line or re.search(r"weights_only|safe_globals|trust", line, re.IGNORECASE):
         return type(err).__name__

@@ -160,7 +160,7 @@ def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator):
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     exact = counts * fraction
     quota = np.floor(exact).astype(np.int64)
-    short = int(round(fraction * len(y))) - int(quota.sum())
+    short = round(float(fraction) * len(y)) - int(quota.sum())
     if short > 0:
         order = np.lexsort((rng.random(len(classes)), -(exact - quota)))
         quota[order[:short]] += 1
@@ -173,7 +173,7 @@ def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator):
 def permutation_split(n: int, fraction: float, rng: np.random.Generator):
     """``(keep, take)``: ``take`` is the last ``round(fraction * n)`` of a seeded permutation."""
     perm = rng.permutation(n)
-    cut = n - int(round(fraction * n))
+    cut = n - round(float(fraction) * n)
     return np.sort(perm[:cut]), np.sort(perm[cut:])
 
 

@@ -104,7 +104,9 @@ def _summary_lines(s: dict, report: dict, rows) -> list[str]:
         f"C inference (1 thread)        {s['c_samples_per_s'] / 1e6:.2f} M samples/s",
         f"agreement with torch eval     {agree}",
         f"result                        {'ALL ENGINES AGREE' if s['passed'] else 'MISMATCH'}",
-        f"artifacts                     {s['artifacts']['model']}, {s['artifacts']['build']}/ "
-        f"(c/, verilog/, netlist.npz, report.json, verify.json), plots in {Path(s['artifacts']['model']).parent}/",
+        (
+            f"artifacts                     {s['artifacts']['model']}, {s['artifacts']['build']}/ "
+            f"(c/, verilog/, netlist.npz, report.json, verify.json), plots in {Path(s['artifacts']['model']).parent}/"
+        ),
         f"total time                    {s['seconds']:.0f} s",
     ]

@@ -250,7 +250,7 @@ class RelaxedGatesFunction(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_y):
-        x, c = ctx.saved_tensors
+        _x, c = ctx.saved_tensors
         a_np, b_np, reverse_index = ctx.idx
         xT = ctx.xT
         c_np = np.ascontiguousarray(c.detach().numpy())

@@ -24,8 +24,8 @@ def random_netlist(
 
     Layer widths shrink geometrically towards the last layer, whose width is a multiple of
     ``num_classes``. Every output of a layer is read by the next one where the widths allow
-    (a random permutation first, then random picks), so most gates stay live. ``special_outputs`` output slots are replaced by constants and primary
-    inputs, as an optimized netlist may have them.
+    (a random permutation first, then random picks), so most gates stay live. ``special_outputs``
+    output slots are replaced by constants and primary inputs, as an optimized netlist may have them.
     """
     rng = np.random.default_rng(seed)
     width_last = max(num_classes, (num_gates // (2 * layers)) // num_classes * num_classes)

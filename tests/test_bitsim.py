@@ -51,16 +51,16 @@ def test_constant_and_input_outputs_and_ties():
 def netlists(draw):
     input_bits = draw(st.integers(1, 16))
     F = draw(st.integers(1, 4))
-    I = draw(st.integers(0, 6))
+    n_in = draw(st.integers(0, 6))
     G = draw(st.integers(0, 40))
     hi = (1 << input_bits) - 1
-    feature = draw(st.lists(st.integers(0, F - 1), min_size=I, max_size=I))
-    threshold = draw(st.lists(st.integers(-1, hi), min_size=I, max_size=I))
-    fanin = [[draw(st.integers(0, 1 + I + g)), draw(st.integers(0, 1 + I + g))] for g in range(G)]
+    feature = draw(st.lists(st.integers(0, F - 1), min_size=n_in, max_size=n_in))
+    threshold = draw(st.lists(st.integers(-1, hi), min_size=n_in, max_size=n_in))
+    fanin = [[draw(st.integers(0, 1 + n_in + g)), draw(st.integers(0, 1 + n_in + g))] for g in range(G)]
     tables = draw(st.lists(st.integers(0, 15), min_size=G, max_size=G))
     k = draw(st.integers(1, 4))
     group = draw(st.integers(1, 5))
-    outputs = draw(st.lists(st.integers(0, 1 + I + G), min_size=k * group, max_size=k * group))
+    outputs = draw(st.lists(st.integers(0, 1 + n_in + G), min_size=k * group, max_size=k * group))
     net = Netlist(
         feature, threshold, F, input_bits, np.array(fanin, dtype=np.int64).reshape(-1, 2), tables, outputs, k
     ).validate()

@@ -121,7 +121,7 @@ def test_gradcheck_and_float64_reference():
     a, b, c = random_layer(5, 6, gen, same=2, unread=1)
     x = torch.rand(3, 5, generator=gen).requires_grad_(True)
     c = c.requires_grad_(True)
-    with pytest.warns(UserWarning):  # gradcheck prefers float64; the kernels are float32-only
+    with pytest.warns(UserWarning, match="double precision"):  # gradcheck prefers float64; kernels are float32
         assert torch.autograd.gradcheck(
             lambda x, c: relaxed_gates_numba(x, a, b, c), (x, c), eps=1e-2, atol=2e-3, rtol=2e-3
         )

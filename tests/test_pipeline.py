@@ -114,7 +114,7 @@ def test_verify_catches_corrupted_rtl(run, tmp_path, capsys):
     core[0].write_text(text)
     assert main(["verify", str(model), "--build", str(bad), "--engines", "torch,rtl-pipelined"]) == 1
     data = json.loads((bad / "verify.json").read_text())
-    rtl = [e for e in data["engines"] if e["engine"] == "rtl-pipelined"][0]
+    rtl = next(e for e in data["engines"] if e["engine"] == "rtl-pipelined")
     assert rtl["mismatches"] > 0 and rtl["first_mismatch"].startswith("sample ")
 
 
