@@ -24,7 +24,8 @@ from .netlist import Netlist
 from .reference import check_inputs
 
 if "NUMBA_THREADING_LAYER" not in os.environ:  # same default as ldlgn.numba_kernels (see there)
-    numba.config.THREADING_LAYER = "workqueue"
+    # numba.config fills in its options from the environment at import time, unseen by type checkers
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
 
 __all__ = ["predict_netlist", "netlist_scores"]
 
@@ -115,7 +116,7 @@ def _eval_block(x, start, count, feature, threshold, fanin, table, outputs, grou
         w = s // WORD
         sh = np.uint64(s % WORD)
         for c in range(num_classes):
-            total = 0
+            total = np.int64(0)
             for k in range(nbits):
                 total += np.int64((planes[c, k, w] >> sh) & one) << k
             scores[start + s, c] = total

@@ -164,8 +164,8 @@ def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator):
     if short > 0:
         order = np.lexsort((rng.random(len(classes)), -(exact - quota)))
         quota[order[:short]] += 1
-    take = [rng.permutation(np.flatnonzero(inverse == c))[: quota[c]] for c in range(len(classes))]
-    take = np.sort(np.concatenate(take)) if take else np.zeros(0, np.int64)
+    per_class = [rng.permutation(np.flatnonzero(inverse == c))[: quota[c]] for c in range(len(classes))]
+    take = np.sort(np.concatenate(per_class)) if per_class else np.zeros(0, np.int64)
     keep = np.setdiff1d(np.arange(len(y)), take)
     return keep, take
 
@@ -202,6 +202,7 @@ def _load_sklearn(name: str, seed: int, val_fraction: float) -> Dataset:
     sub_train, sub_val = stratified_split(y[rest], val_fraction, rng)
     train, val = rest[sub_train], rest[sub_val]
     split = f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, {_val_note(val_fraction)}"
+    shape: tuple[int, ...]
     if name == "digits":
         xs = [x[i].astype(np.uint8) for i in (train, val, test)]  # pixel counts 0..16
         bits, shape = 5, (8, 8)
@@ -262,9 +263,10 @@ def _load_mnist(name: str, root, seed: int, val_fraction: float) -> Dataset:
         raise FileNotFoundError(
             f"{name}: missing {', '.join(missing)} in {root} (expected {expected}; get them from {source})"
         )
+    found = {k: p for k, p in paths.items() if p is not None}  # all of them, after the check above
     parts = {}
     for split in ("train", "test"):
-        img_path, lab_path = paths[f"{split}_images"], paths[f"{split}_labels"]
+        img_path, lab_path = found[f"{split}_images"], found[f"{split}_labels"]
         images, labels = formats.read_idx(img_path), formats.read_idx(lab_path)
         if images.dtype != np.uint8 or images.shape[1:] != (28, 28):
             raise ValueError(f"{img_path}: expected uint8 28x28 images, got {images.dtype} {images.shape}")

@@ -30,6 +30,8 @@ def check_integer_inputs(x, num_features: int, input_bits: int) -> None:
 class ThermometerEncoder(nn.Module):
     """Integer thresholds ``(F, T)`` as a buffer; ``forward`` gives float 0/1 bits ``(n, F*T)``."""
 
+    thresholds: torch.Tensor  # buffer, registered in __init__
+
     def __init__(self, num_features: int, num_thresholds: int, input_bits: int = 8):
         super().__init__()
         if num_features < 1 or num_thresholds < 1:

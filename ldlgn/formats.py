@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
-IDX_DTYPES = {
+IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),

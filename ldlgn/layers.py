@@ -78,6 +78,9 @@ class LogicLayer(nn.Module):
     the discretized network exactly (docs/discretization.md). Connections are buffers ``a`` and ``b``.
     """
 
+    a: torch.Tensor  # buffers, registered in __init__
+    b: torch.Tensor
+
     def __init__(
         self,
         in_dim: int,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 from torch import nn
@@ -68,17 +70,21 @@ class LogicNet(nn.Module):
         )
         self.group_sum = GroupSum(num_classes, tau)
 
+    def _logic_layers(self) -> list[LogicLayer]:
+        """The gate layers with their type (iterating ``nn.ModuleList`` yields plain modules)."""
+        return [cast(LogicLayer, layer) for layer in self.layers]
+
     @property
     def num_classes(self) -> int:
         return self.group_sum.k
 
     @property
     def num_gates(self) -> int:
-        return sum(layer.out_dim for layer in self.layers)
+        return sum(layer.out_dim for layer in self._logic_layers())
 
     def set_backend(self, backend: str) -> None:
         """Choose the relaxed-gate backend (``auto``, ``numba``, ``torch``) of every layer."""
-        for layer in self.layers:
+        for layer in self._logic_layers():
             layer.backend = backend
         self.config["backend"] = backend
 
@@ -110,13 +116,13 @@ class LogicNet(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            counts = [
+            batches = [
                 self.group_sum.counts(self.logic(torch.as_tensor(x[i : i + batch_size])))
                 for i in range(0, len(x), batch_size)
             ]
         finally:
             self.train(was_training)
-        counts = torch.cat(counts) if counts else torch.zeros(0, self.num_classes)
+        counts = torch.cat(batches) if batches else torch.zeros(0, self.num_classes)
         scores = counts.round().to(torch.int32).cpu().numpy()
         return scores, scores.argmax(1)
 
@@ -125,7 +131,8 @@ class LogicNet(nn.Module):
 
         Refuses (``ValueError``) parameters that are NaN or infinite: they would discretize to
         constant gates, a network that silently ignores its inputs."""
-        for i, layer in enumerate(self.layers):
+        layers = self._logic_layers()
+        for i, layer in enumerate(layers):
             if not bool(torch.isfinite(layer.weights).all()):
                 raise ValueError(
                     f"layer {i} of {len(self.layers)} has non-finite parameters (NaN or inf): "
@@ -134,7 +141,7 @@ class LogicNet(nn.Module):
         return DiscreteNet(
             self.encoder.thresholds.cpu().numpy(),
             self.encoder.input_bits,
-            [layer.discrete() for layer in self.layers],
+            [layer.discrete() for layer in layers],
             self.num_classes,
             self.group_sum.tau,
         )

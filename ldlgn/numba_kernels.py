@@ -32,17 +32,20 @@ torch path within float32 rounding.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any, cast
 
 import numba
 import numpy as np
 import torch
-from llvmlite import ir
+from llvmlite import ir  # type: ignore[import-untyped]  # llvmlite ships no type information
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
+    # numba.config fills in its options from the environment at import time, unseen by type checkers
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
 
 _FM = {"reassoc", "contract", "nsz"}
 _AHEAD = 8  #: prefetch distance (gates or reverse-index slots) for the randomly gathered rows
@@ -97,8 +100,7 @@ def _index_array(v, name):
 
 
 # ---- kernels (gate-major: rows are features, columns the batch) --------------------------------
-@intrinsic
-def _prefetch(typingctx, row):
+def _prefetch_typing(typingctx, row):
     """Hint the CPU to fetch every cache line of a contiguous 1-D array (no effect on results).
 
     Rows are gathered at random through the connections; prefetching them a few gates ahead
@@ -122,6 +124,10 @@ def _prefetch(typingctx, row):
         return context.get_dummy_value()
 
     return types.void(row), codegen
+
+
+#: ``_prefetch(row)`` in jitted code; numba's stub would type the call with ``typingctx`` as well
+_prefetch = cast(Callable[[Any], None], intrinsic(_prefetch_typing))
 
 
 @njit(parallel=True, cache=True, fastmath=_FM)

@@ -100,7 +100,7 @@ def check_training_fits(
         k: need - training_bytes(num_features, num_classes, parametrization=parametrization, **dict(sizes, **{k: 1}))
         for k in SIZE_OPTIONS
     }
-    culprit = max(saved, key=saved.get)
+    culprit = max(saved, key=saved.__getitem__)
     given = ", ".join(f"{SIZE_OPTIONS[k]} {sizes[k]}" for k in SIZE_OPTIONS)
     raise ValueError(
         f"{SIZE_OPTIONS[culprit]} {sizes[culprit]} is too large: training would need about "

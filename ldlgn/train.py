@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import torch
@@ -30,6 +31,16 @@ from .config import TrainConfig
 from .model import LogicNet
 
 __all__ = ["TrainConfig", "accuracy", "build_model", "train"]
+
+
+class _RunState(TypedDict):
+    """Where a run stands; saved in ``last.pt`` as JSON so ``resume`` continues from it."""
+
+    step: int
+    seconds: float
+    best_val: float
+    best_step: int
+    history: list[dict[str, Any]]
 
 
 def build_model(cfg: TrainConfig, ds) -> LogicNet:
@@ -96,7 +107,7 @@ def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool)
     model = build_model(cfg, ds)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
-    state = {"step": 0, "seconds": 0.0, "best_val": -1.0, "best_step": 0, "history": []}
+    state: _RunState = {"step": 0, "seconds": 0.0, "best_val": -1.0, "best_step": 0, "history": []}
     if resume:
         state = _restore(out / "last.pt", cfg, model, opt, gen)
     x_train = torch.as_tensor(ds.x_train).to(cfg.device)
@@ -143,7 +154,7 @@ def _finite_loss(batch_loss: torch.Tensor, step: int, cfg: TrainConfig) -> float
     return loss
 
 
-def _final_metrics(cfg: TrainConfig, ds, out: Path, state: dict) -> dict:
+def _final_metrics(cfg: TrainConfig, ds, out: Path, state: _RunState) -> dict:
     """Test the best model and write ``metrics.json``."""
     best = checkpoint.load(out / "model.pt", device=cfg.device)
     metrics = {
@@ -182,7 +193,7 @@ class _InterruptAtStepEnd:
             self._previous = None
 
 
-def _evaluate(model, ds, state, loss, cfg, out, opt, gen) -> None:
+def _evaluate(model, ds, state: _RunState, loss, cfg, out, opt, gen) -> None:
     """Record validation accuracies; save the best model and the resumable training state."""
     x_val, y_val = (ds.x_val, ds.y_val) if len(ds.y_val) else (ds.x_train, ds.y_train)
     val_d = accuracy(model, x_val, y_val, discrete=True)
@@ -206,7 +217,7 @@ def _meta(cfg: TrainConfig, step: int, val_acc_discrete=None) -> dict:
     return {"train_config": asdict(cfg), "step": step, "val_acc_discrete": val_acc_discrete}
 
 
-def _save_last(model, state, cfg, out, opt, gen) -> None:
+def _save_last(model, state: _RunState, cfg, out, opt, gen) -> None:
     """``last.pt``: everything ``resume`` needs to continue exactly where the run stands."""
     train_state = {
         "optimizer": opt.state_dict(),
@@ -217,7 +228,7 @@ def _save_last(model, state, cfg, out, opt, gen) -> None:
     checkpoint.save(model, out / "last.pt", meta=_meta(cfg, state["step"]), train_state=train_state)
 
 
-def _restore(path: Path, cfg: TrainConfig, model, opt, gen) -> dict:
+def _restore(path: Path, cfg: TrainConfig, model, opt, gen) -> _RunState:
     """Load model, optimizer and sampler state from ``last.pt``; the run config must match."""
     payload = checkpoint.read(path)
     ts = payload.get("train_state")
@@ -234,4 +245,4 @@ def _restore(path: Path, cfg: TrainConfig, model, opt, gen) -> dict:
     model.load_state_dict(payload["state_dict"])
     opt.load_state_dict(ts["optimizer"])
     gen.set_state(ts["generator"])
-    return json.loads(ts["state"])
+    return cast(_RunState, json.loads(ts["state"]))
