@@ -45,7 +45,7 @@ def random_net(features, widths, classes, seed=0) -> Netlist:
     return lower(DiscreteNet(thresholds, 8, layers, classes))
 
 
-def timed(fn, repeat):
+def timed(fn, repeat: int) -> tuple[float, float]:
     """Best (thread CPU seconds, wall seconds) of ``repeat`` calls."""
     cpu, wall = [], []
     for _ in range(repeat):

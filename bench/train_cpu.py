@@ -68,6 +68,7 @@ class MixtureLayer(nn.Module):
 
 def make_model(kind: str, n_in: int, width: int, depth: int, k: int) -> nn.Module:
     dims = [n_in] + [width] * depth
+    layers: list[nn.Module]
     if kind == "mixture":
         layers = [MixtureLayer(i, o) for i, o in zip(dims[:-1], dims[1:])]
     else:
@@ -93,7 +94,7 @@ def time_steps(steps: dict, repeats: int, warmup: int) -> dict:
     for step in steps.values():
         for _ in range(warmup):
             step()
-    times = {name: [] for name in steps}
+    times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
             t0 = time.perf_counter()

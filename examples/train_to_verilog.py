@@ -14,10 +14,11 @@ from pathlib import Path
 
 import ldlgn
 from ldlgn.compiler.pipeline import compile_model
+from ldlgn.compiler.report import BuildReport
 from ldlgn.train import TrainConfig, train
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> BuildReport:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default="breast_cancer")
     p.add_argument("--width", type=int, default=1000)

@@ -10,10 +10,14 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .compiler.fileio import write_json
+
+if TYPE_CHECKING:
+    from .compiler.report import BuildReport
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +99,7 @@ def run_demo(
     return summary
 
 
-def _summary_lines(s: dict, report: dict, rows) -> list[str]:
+def _summary_lines(s: dict, report: BuildReport, rows) -> list[str]:
     agree = ", ".join(f"{r.engine} {r.agreement:.0%}" for r in rows)
     return [
         f"accuracy (test, discretized)  {s['test_acc_discrete']:.4f}",

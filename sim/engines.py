@@ -52,8 +52,16 @@ class EngineRun:
 
 
 class Engine(Protocol):
-    name: str
-    help: str
+    # read-only, so a class attribute, a dataclass field or a property all conform
+    @property
+    def name(self) -> str:
+        """The engine's name in ``ldlgn verify --engines``; unique among the registered engines."""
+        ...
+
+    @property
+    def help(self) -> str:
+        """One line on what the engine runs."""
+        ...
 
     def available(self, report: BuildReport) -> bool:
         """Whether a build with this report holds the artifacts the engine runs."""
@@ -86,8 +94,8 @@ def _timed(fn: Callable[..., Prediction], *args: Any) -> EngineRun:
 
 
 class NumbaEngine:
-    name = "numba"
-    help = "bit-parallel evaluator of the build's optimized netlist"
+    name: str = "numba"
+    help: str = "bit-parallel evaluator of the build's optimized netlist"
 
     def available(self, report: BuildReport) -> bool:
         return True
@@ -100,8 +108,8 @@ class NumbaEngine:
 
 
 class CEngine:
-    name = "c"
-    help = "the library built from the C sources shipped in the build (rebuilt if they changed)"
+    name: str = "c"
+    help: str = "the library built from the C sources shipped in the build (rebuilt if they changed)"
 
     def available(self, report: BuildReport) -> bool:
         return "c" in report["backends"]

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ from ldlgn.datasets import load_dataset
 from ldlgn.model import LogicNet
 from ldlgn.train import train
 
-TINY = dict(width=40, depth=2, steps=4, eval_every=2, tau=3.0, init="gauss", backend="torch")
+TINY: dict[str, Any] = dict(width=40, depth=2, steps=4, eval_every=2, tau=3.0, init="gauss", backend="torch")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from ldlgn.sim.random_nets import random_inputs, random_netlist
 def _all_gates_net() -> Netlist:
     """Inputs A = x0 > 0, B = x1 > 0 (1-bit features); output k (its own class) is table k."""
     fanin = np.tile([2, 3], (16, 1))
-    return Netlist([0, 1], [0, 0], 2, 1, fanin, np.arange(16), 4 + np.arange(16), 16)
+    return Netlist(np.array([0, 1]), np.array([0, 0]), 2, 1, fanin, np.arange(16), 4 + np.arange(16), 16)
 
 
 @pytest.mark.parametrize("pipelined", [False, True])
