@@ -95,6 +95,7 @@ def built(tmp_path_factory):
     return root / "run" / "model.pt", root / "b"
 
 
+@pytest.mark.slow  # its fixture trains and compiles a model
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     bad=st.one_of(

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from ldlgn.cli import main
@@ -17,6 +18,7 @@ def test_encoder_takes_uint16_tensors_and_arrays():
     assert bits[0, 3:].tolist() == [1.0, 1.0, 1.0] and bits[0, :3].tolist() == [0.0, 0.0, 0.0]
 
 
+@pytest.mark.slow
 def test_uint16_data_trains_compiles_and_verifies_on_every_engine(tmp_path, capsys):
     rng = np.random.default_rng(0)
     data = tmp_path / "u16.npz"

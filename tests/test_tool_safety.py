@@ -48,6 +48,7 @@ ODD_FOLDERS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", ODD_FOLDERS)
 def test_odd_folder_names_lint_and_synthesize(net, tmp_path, folder, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where a shell would create MARK
