@@ -10,10 +10,22 @@ from .compiler.encoding import ENCODINGS
 
 #: relaxed-gate kernels on the CPU
 BACKENDS = ("auto", "numba", "torch")
-#: how a layer draws the two inputs of each gate
-CONNECTIONS = ("random", "unique")
+#: how a layer draws the two inputs of each gate: ``random`` is difflogic's
+#: balanced draw, ``random-cover`` ldlgn's earlier one
+CONNECTIONS = ("random", "unique", "random-cover")
 PARAMETRIZATIONS = ("iwp", "op")
-IWP_ESTIMATORS = ("sin", "sigmoid", "sin-st", "sigmoid-st", "linear-st")
+#: ``-st``: the reference's soft forward with a replaced gradient; ``-hard-st``: hard-forward
+#: straight-through estimators (docs/discretization.md)
+IWP_ESTIMATORS = (
+    "sin",
+    "sigmoid",
+    "sin-st",
+    "sigmoid-st",
+    "linear-st",
+    "sin-hard-st",
+    "sigmoid-hard-st",
+    "linear-hard-st",
+)
 IWP_INITS = ("ri", "gauss", "and-or", "and-or-ri", "uniform")
 OP_INITS = ("ri", "gauss")
 
@@ -68,6 +80,7 @@ class TrainConfig:
     eval_every: int = 0  # 0: steps // 20
     device: str = "cpu"
     backend: str = "auto"
+    augment: bool = False  # random resized crops and flips of (C, H, W) images (ldlgn.augment)
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first option out of its range (sizes against the

@@ -1,4 +1,5 @@
-"""Logic layers and GroupSum (names follow difflogic where it has them)."""
+"""Logic layers and GroupSum (names follow difflogic where it has them); connection schemes are in
+:mod:`ldlgn.connections`."""
 
 from __future__ import annotations
 
@@ -7,55 +8,8 @@ from torch import nn
 
 from . import parametrization as P
 from .compiler.discrete import DiscreteLayer
-from .config import CONNECTIONS
+from .connections import make_connections
 from .functional import BACKENDS, relaxed_gates, resolve_backend
-
-
-def make_connections(
-    in_dim: int, out_dim: int, kind: str = "random", generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Input indices ``(a, b)`` of ``out_dim`` gates reading a layer of width ``in_dim``.
-
-    ``random``: every input is read at least once when ``2·out_dim ≥ in_dim``, the rest drawn at
-    random. ``unique``: additionally ``a ≠ b`` for every gate and no two gates share an input pair
-    (when the number of pairs allows it).
-    """
-    if kind not in CONNECTIONS:
-        raise ValueError(f"unknown connections {kind!r}; choose one of {CONNECTIONS}")
-    if in_dim < 1 or out_dim < 1:
-        raise ValueError(f"layer sizes must be positive, got in_dim={in_dim}, out_dim={out_dim}")
-    n = 2 * out_dim
-    cover = torch.randperm(in_dim, generator=generator)[: min(in_dim, n)]
-    extra = torch.randint(in_dim, (n - cover.numel(),), generator=generator)
-    c = torch.cat([cover, extra])[torch.randperm(n, generator=generator)]
-    a, b = c[:out_dim].clone(), c[out_dim:].clone()
-    if kind == "unique":
-        if in_dim < 2:
-            raise ValueError("unique connections need at least 2 inputs")
-        a, b = _make_unique(a, b, in_dim, generator)
-    return a, b
-
-
-def _make_unique(a, b, in_dim, generator):
-    """Redraw gates until ``a ≠ b`` and no input pair repeats (while enough pairs exist)."""
-    pairs_exist = a.numel() <= in_dim * (in_dim - 1) // 2
-    for _ in range(1000):
-        key = torch.minimum(a, b) * in_dim + torch.maximum(a, b)
-        repeated = torch.ones_like(a, dtype=torch.bool)
-        if pairs_exist:
-            _, inverse = torch.unique(key, return_inverse=True)
-            first = torch.full((int(inverse.max()) + 1,), len(key), dtype=torch.long)
-            first.scatter_reduce_(0, inverse, torch.arange(len(key)), reduce="amin")
-            repeated[first] = False
-        else:
-            repeated[:] = False
-        bad = (a == b) | repeated
-        if not bad.any():
-            return a, b
-        k = int(bad.sum())
-        a[bad] = torch.randint(in_dim, (k,), generator=generator)
-        b[bad] = torch.randint(in_dim, (k,), generator=generator)
-    raise RuntimeError("could not draw unique connections")
 
 
 class _GradFactor(torch.autograd.Function):

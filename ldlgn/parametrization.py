@@ -8,11 +8,18 @@ docs/truth-tables.md) and into discrete truth tables (docs/discretization.md):
 * OP: ``Ω`` is ``(n, 16)`` logits over difflogic's gate ids; ``ω = softmax(Ω) @ OP_ROWS``; the gate is
   ``argmax(Ω)`` (ties: lowest id).
 
+Estimators ``ρ`` (IWP, docs/discretization.md): ``sin`` and ``sigmoid`` are plain smooth
+functions; ``sin-st``, ``sigmoid-st`` and ``linear-st`` follow the paper's code: a soft forward
+whose gradient is replaced (``sign(cos Ω)`` for sin, the identity for sigmoid and for
+``clamp(Ω, 0, 1)``); ``sin-hard-st``, ``sigmoid-hard-st`` and ``linear-hard-st`` are true
+straight-through estimators: the forward is the 0/1 row, the gradient that of the smooth ``ρ``.
+
 Initializations (IWP): ``gauss`` (``Ω ~ N(0, σ²)``, σ = 0.25), ``ri`` (residual: every column shifted
 by ±µ towards "pass the first input", rows ``0011``), any 4-character direction string such as
 ``"0110"`` (shift towards that gate), and the heavy-tail families ``and-or`` (each gate shifted
-towards AND or OR at random), ``and-or-ri`` (towards AND, OR or pass-through) and ``uniform``
-(towards one of all 16 gates at random). OP: ``gauss`` (``N(0, 1)``) and ``ri`` (``Ω_A = 5``).
+towards AND or OR at random), ``and-or-ri`` (towards AND, OR, pass-A or pass-B, a quarter each)
+and ``uniform`` (towards one of all 16 gates at random). OP: ``gauss`` (``N(0, 1)``) and ``ri``
+(``Ω_A = 5``).
 """
 
 from __future__ import annotations
@@ -23,15 +30,25 @@ import torch
 from .compiler import truth_tables as tt
 from .config import IWP_ESTIMATORS, IWP_INITS, OP_INITS, PARAMETRIZATIONS
 
-#: residual shift µ per estimator (paper defaults: 1.2 for sin, 3.0 for sigmoid).
-DEFAULT_MU = {"sin": 1.2, "sin-st": 1.2, "sigmoid": 3.0, "sigmoid-st": 3.0, "linear-st": 1.2}
+#: residual shift µ per estimator (the paper's defaults: 1.2 for sin, 3.0 for sigmoid; the paper
+#: sets none for linear: 1.5 keeps ``clamp(Ω, 0, 1)`` four σ clear of its threshold 0.5)
+DEFAULT_MU = {
+    "sin": 1.2,
+    "sin-st": 1.2,
+    "sin-hard-st": 1.2,
+    "sigmoid": 3.0,
+    "sigmoid-st": 3.0,
+    "sigmoid-hard-st": 3.0,
+    "linear-st": 1.5,
+    "linear-hard-st": 1.2,
+}
 IWP_SIGMA = 0.25
 OP_RI_LOGIT = 5.0
 
 _FAMILIES = {
     "ri": [tt.PASS_A],
     "and-or": [8, 14],
-    "and-or-ri": [8, 14, tt.PASS_A],
+    "and-or-ri": [8, 14, tt.PASS_A, tt.PASS_B],
     "uniform": list(range(tt.N_TABLES)),
 }
 
@@ -41,13 +58,41 @@ _OP_TABLES = torch.tensor(tt.OP_ID_TO_TABLE.astype(np.int64))
 
 
 def _rho(estimator: str, w: torch.Tensor) -> torch.Tensor:
-    """The smooth estimator ``ρ`` (linear-st uses ``clamp(0.5 + Ω, 0, 1)``)."""
-    base = estimator.removesuffix("-st")
+    """The smooth estimator ``ρ`` whose ``> 0.5`` test discretizes a row."""
+    base = estimator.split("-")[0]
     if base == "sin":
         return 0.5 + 0.5 * torch.sin(w)
     if base == "sigmoid":
         return torch.sigmoid(w)
-    return torch.clamp(0.5 + w, 0.0, 1.0)
+    if estimator == "linear-hard-st":
+        return torch.clamp(0.5 + w, 0.0, 1.0)
+    return torch.clamp(w, 0.0, 1.0)
+
+
+class _SinSignGrad(torch.autograd.Function):
+    """``0.5 + 0.5·sin Ω`` forward; gradient ``sign(cos Ω)`` (unit magnitude, the sign of ``ρ'``)."""
+
+    @staticmethod
+    def forward(ctx, w):
+        ctx.save_for_backward(w)
+        return 0.5 + 0.5 * torch.sin(w)
+
+    @staticmethod
+    def backward(ctx, g):
+        (w,) = ctx.saved_tensors
+        return g * torch.sign(torch.cos(w))
+
+
+class _IdentityGrad(torch.autograd.Function):
+    """A smooth forward (``sigmoid`` or ``clamp(Ω, 0, 1)``) with the identity as its gradient."""
+
+    @staticmethod
+    def forward(ctx, w, kind):
+        return torch.sigmoid(w) if kind == "sigmoid" else torch.clamp(w, 0.0, 1.0)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
 
 
 def check_options(parametrization: str, estimator: str, init: str) -> None:
@@ -98,11 +143,15 @@ def row_values(parametrization: str, estimator: str, w: torch.Tensor) -> torch.T
     """Relaxed row values ``ω`` ``(n, 4)`` for training."""
     if parametrization == "op":
         return torch.softmax(w, dim=-1) @ _OP_ROWS.to(w)
+    if estimator == "sin-st":
+        return _SinSignGrad.apply(w)
+    if estimator in ("sigmoid-st", "linear-st"):
+        return _IdentityGrad.apply(w, estimator.split("-")[0])
     rho = _rho(estimator, w)
-    if not estimator.endswith("-st"):
+    if not estimator.endswith("-hard-st"):
         return rho
     hard = (rho > 0.5).to(w.dtype)
-    soft = w if estimator == "linear-st" else rho  # linear-st: identity gradient
+    soft = w if estimator == "linear-hard-st" else rho  # linear: identity gradient
     return hard + soft - soft.detach()
 
 

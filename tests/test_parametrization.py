@@ -109,7 +109,7 @@ def test_direction_and_family_inits():
     assert (layer.truth_tables() == 6).all()  # XOR
     fam = LogicLayer(8, 2000, init="and-or").truth_tables()
     assert set(fam.tolist()) == {8, 14}
-    assert set(LogicLayer(8, 2000, init="and-or-ri").truth_tables().tolist()) == {8, 12, 14}
+    assert set(LogicLayer(8, 2000, init="and-or-ri").truth_tables().tolist()) == {8, 10, 12, 14}
     assert len(set(LogicLayer(8, 2000, init="uniform").truth_tables().tolist())) == 16
     w = LogicLayer(8, 20000, init="gauss").weights
     assert abs(w.std().item() - P.IWP_SIGMA) < 0.01 and abs(w.mean().item()) < 0.01
