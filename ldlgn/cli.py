@@ -14,6 +14,7 @@ from . import __version__
 
 def _add_train(sub) -> None:
     from .config import BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS, TrainConfig
+    from .presets import PRESETS
 
     d = TrainConfig()
     p = sub.add_parser(
@@ -60,6 +61,21 @@ def _add_train(sub) -> None:
     p.add_argument("--device", default=d.device, help="cpu or cuda")
     p.add_argument("--backend", choices=BACKENDS, default=d.backend, help="relaxed-gate kernels on CPU")
     p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=d.augment,
+        help="random resized crops (area 0.5-1, aspect 0.8-1.2) and horizontal flips of the integer "
+        "images, as the paper trains CIFAR; needs (C, H, W) image data (default: off)",
+    )
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="start from a named recipe; options given explicitly override it. cifar-paper: the IWP "
+        "paper's CIFAR recipe (cifar100, 128000 gates x 4 layers (--depth 4*D for depth scale D), "
+        "tau 100, Adam lr 0.01, batch 100, 10%% validation, 3 thresholds, --augment, 250000 steps)",
+    )
+    p.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last.pt (an error when there is none)"
     )
     p.add_argument("--no-progress", action="store_true")
@@ -71,7 +87,12 @@ def _run_train(args) -> int:
     from .config import TrainConfig
     from .train import train
 
-    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    if args.preset:
+        from .presets import apply_preset
+
+        values = apply_preset(args.preset, values, _given_train_options(getattr(args, "argv", None), values))
+    cfg = TrainConfig(**values)
     m = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
     print(
         json.dumps(
@@ -84,6 +105,24 @@ def _run_train(args) -> int:
 
         print("plots: " + ", ".join(str(p) for p in write_run_plots(args.out)))
     return 0
+
+
+def _given_train_options(argv, values: dict) -> set[str]:
+    """The ``TrainConfig`` fields set on the ``ldlgn train`` command line ``argv``: the train
+    options parsed again with no defaults (without ``argv``: the fields that differ from the
+    defaults)."""
+    from .config import TrainConfig
+
+    if argv is None:
+        return {k for k, v in values.items() if v != getattr(TrainConfig(), k)}
+    sub = argparse.ArgumentParser(add_help=False).add_subparsers(dest="command")
+    _add_train(sub)
+    parser = sub.choices["train"]
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    parser.set_defaults(func=argparse.SUPPRESS)
+    given = vars(parser.parse_known_args(argv[argv.index("train") + 1 :])[0])
+    return set(given) & set(values)
 
 
 def _add_compile(sub) -> None:
@@ -311,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     _show_progress_logs()
     try:
         return args.func(args)

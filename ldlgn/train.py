@@ -3,11 +3,11 @@ exact resume.
 
 ``out_dir/model.pt`` holds the best model by discretized validation accuracy (the same bytes for
 the same seed and settings), ``out_dir/last.pt`` the full training state (model, optimizer, step,
-batch-sampler RNG, history) written at every evaluation and when the run is interrupted (Ctrl-C
+history) written at every evaluation and when the run is interrupted (Ctrl-C
 takes effect at the end of the current step), and ``out_dir/metrics.json`` the final figures.
-``out_dir/.lock`` marks the folder as in use while a run lasts. Batches are drawn from a seeded
-generator whose state is checkpointed, so an interrupted run resumed with ``resume=True`` ends
-bit-identical to an uninterrupted one.
+``out_dir/.lock`` marks the folder as in use while a run lasts. Each epoch visits the training
+rows in a fresh seeded order (:mod:`ldlgn.batches`); a batch depends only on the seed and the step,
+so an interrupted run resumed with ``resume=True`` ends bit-identical to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import checkpoint, sizing
+from . import augment, checkpoint, sizing
+from .batches import SAMPLER, BatchStream
 from .compiler.fileio import check_output_dir, lock_folder, write_json
 from .config import TrainConfig
 from .model import LogicNet
@@ -96,6 +97,8 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     if resume and not (out / "last.pt").is_file():
         raise ValueError(f"nothing to resume in {out}: it holds no last.pt (start a new run without --resume)")
     ds = dataset if dataset is not None else load_dataset(cfg.data, cfg.root, seed=cfg.seed)
+    if cfg.augment:
+        augment.image_shape(ds.feature_shape, ds.name)
     sizing.check_training_fits(
         ds.x_train.shape[1], ds.num_classes, {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization
     )
@@ -106,12 +109,11 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
 def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool) -> dict:
     model = build_model(cfg, ds)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(cfg.seed)
     state: _RunState = {"step": 0, "seconds": 0.0, "best_val": -1.0, "best_step": 0, "history": []}
     if resume:
-        state = _restore(out / "last.pt", cfg, model, opt, gen)
-    x_train = torch.as_tensor(ds.x_train).to(cfg.device)
-    y_train = torch.as_tensor(ds.y_train, dtype=torch.long).to(cfg.device)
+        state = _restore(out / "last.pt", cfg, model, opt)
+    shape = ds.feature_shape if cfg.augment else None
+    batches = BatchStream(ds.x_train, ds.y_train, cfg.batch_size, cfg.seed, cfg.device, shape)
     eval_every = cfg.eval_every or max(1, cfg.steps // 20)
     loss_fn = torch.nn.CrossEntropyLoss()
     bar = tqdm(total=cfg.steps, initial=state["step"], disable=not progress, desc="train", unit="step")
@@ -120,9 +122,9 @@ def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool)
     stop = _InterruptAtStepEnd()
     try:
         while state["step"] < cfg.steps:
-            idx = torch.randint(len(x_train), (cfg.batch_size,), generator=gen).to(cfg.device)
+            x_batch, y_batch = batches.batch(state["step"])
             opt.zero_grad(set_to_none=True)
-            batch_loss = loss_fn(model(x_train[idx]), y_train[idx])
+            batch_loss = loss_fn(model(x_batch), y_batch)
             loss = _finite_loss(batch_loss, state["step"] + 1, cfg)
             batch_loss.backward()
             opt.step()
@@ -130,11 +132,11 @@ def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool)
             bar.update(1)
             if state["step"] % eval_every == 0 or state["step"] == cfg.steps:
                 state["seconds"] = time.perf_counter() - start
-                _evaluate(model, ds, state, loss, cfg, out, opt, gen)
+                _evaluate(model, ds, state, loss, cfg, out, opt)
                 bar.set_postfix(loss=f"{loss:.3f}", val=f"{state['history'][-1]['val_acc_discrete']:.3f}")
             if stop.requested:  # Ctrl-C: keep every finished step, `resume` continues from here
                 state["seconds"] = time.perf_counter() - start
-                _save_last(model, state, cfg, out, opt, gen)
+                _save_last(model, state, cfg, out, opt)
                 raise KeyboardInterrupt
     finally:
         stop.release()
@@ -193,7 +195,7 @@ class _InterruptAtStepEnd:
             self._previous = None
 
 
-def _evaluate(model, ds, state: _RunState, loss, cfg, out, opt, gen) -> None:
+def _evaluate(model, ds, state: _RunState, loss, cfg, out, opt) -> None:
     """Record validation accuracies; save the best model and the resumable training state."""
     x_val, y_val = (ds.x_val, ds.y_val) if len(ds.y_val) else (ds.x_train, ds.y_train)
     val_d = accuracy(model, x_val, y_val, discrete=True)
@@ -210,30 +212,35 @@ def _evaluate(model, ds, state: _RunState, loss, cfg, out, opt, gen) -> None:
     if val_d > state["best_val"]:
         state["best_val"], state["best_step"] = val_d, state["step"]
         checkpoint.save(model, out / "model.pt", meta=_meta(cfg, state["step"], val_d))
-    _save_last(model, state, cfg, out, opt, gen)
+    _save_last(model, state, cfg, out, opt)
 
 
 def _meta(cfg: TrainConfig, step: int, val_acc_discrete=None) -> dict:
     return {"train_config": asdict(cfg), "step": step, "val_acc_discrete": val_acc_discrete}
 
 
-def _save_last(model, state: _RunState, cfg, out, opt, gen) -> None:
+def _save_last(model, state: _RunState, cfg, out, opt) -> None:
     """``last.pt``: everything ``resume`` needs to continue exactly where the run stands."""
     train_state = {
         "optimizer": opt.state_dict(),
-        "generator": gen.get_state(),
+        "sampler": SAMPLER,
         "state": json.dumps(state),
         "train_config": json.dumps(asdict(cfg)),
     }
     checkpoint.save(model, out / "last.pt", meta=_meta(cfg, state["step"]), train_state=train_state)
 
 
-def _restore(path: Path, cfg: TrainConfig, model, opt, gen) -> _RunState:
-    """Load model, optimizer and sampler state from ``last.pt``; the run config must match."""
+def _restore(path: Path, cfg: TrainConfig, model, opt) -> _RunState:
+    """Load model and optimizer state from ``last.pt``; the run config and the sampler must match."""
     payload = checkpoint.read(path)
     ts = payload.get("train_state")
     if not isinstance(ts, dict):
         raise checkpoint.CheckpointError(f"{path} holds no training state to resume from")
+    if ts.get("sampler") != SAMPLER:
+        raise ValueError(
+            f"cannot resume {path}: it was written by an earlier ldlgn that drew batches another way "
+            "(with replacement), so the run cannot continue exactly; start a new run"
+        )
     saved = json.loads(ts["train_config"])
     diff = {
         f.name: (saved.get(f.name), getattr(cfg, f.name))
@@ -244,5 +251,4 @@ def _restore(path: Path, cfg: TrainConfig, model, opt, gen) -> _RunState:
         raise ValueError(f"cannot resume {path}: the run was started with other settings {diff} (saved, given)")
     model.load_state_dict(payload["state_dict"])
     opt.load_state_dict(ts["optimizer"])
-    gen.set_state(ts["generator"])
     return cast(_RunState, json.loads(ts["state"]))

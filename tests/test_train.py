@@ -134,3 +134,84 @@ def test_interrupted_run_resumes_exactly(tmp_path, monkeypatch):
     b = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert resumed["test_acc_discrete"] == full["test_acc_discrete"]
+
+
+def _image_npz(path, n=60, seed=0):
+    """A small image data set (n, 3, 8, 8) whose class is the brighter half of the picture."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 120, (n, 3, 8, 8)).astype(np.uint8)
+    y = rng.integers(0, 2, n)
+    x[y == 1, :, :4] += 120
+    np.savez(path, X=x, y=y)
+    return path
+
+
+def test_batches_are_shuffled_per_epoch_without_replacement(tmp_path, monkeypatch):
+    """Every training row is seen once per epoch: record the rows each step trains on."""
+    import numpy as np
+
+    from ldlgn import batches
+    from ldlgn.datasets import load_dataset
+
+    seen = []
+    real = batches.BatchStream.indices
+    monkeypatch.setattr(batches.BatchStream, "indices", lambda self, s: seen.append(real(self, s)) or seen[-1])
+    ds = load_dataset("digits", seed=0)
+    n = len(ds.y_train)
+    train(TrainConfig(**dict(SMALL, steps=-(-2 * n // 10), batch_size=10, eval_every=1000)), tmp_path, progress=False)
+    rows = np.concatenate(seen)
+    assert sorted(rows[:n].tolist()) == list(range(n)) and sorted(rows[n : 2 * n].tolist()) == list(range(n))
+
+
+def test_augmented_run_resumes_exactly(tmp_path):
+    data = str(_image_npz(tmp_path / "img.npz"))
+    cfg = dict(SMALL, data=data, augment=True, steps=20, eval_every=5)
+    full = train(TrainConfig(**cfg), tmp_path / "full", progress=False)
+    train(TrainConfig(**dict(cfg, steps=10)), tmp_path / "split", progress=False)
+    resumed = train(TrainConfig(**cfg), tmp_path / "split", resume=True, progress=False)
+    a = torch.load(tmp_path / "full" / "last.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert full["history"] == [dict(h, seconds=f["seconds"]) for h, f in zip(resumed["history"], full["history"])]
+    plain = train(TrainConfig(**dict(cfg, augment=False)), tmp_path / "plain", progress=False)
+    assert plain["history"][-1]["loss"] != full["history"][-1]["loss"]  # the augmentation changed the batches
+
+
+def test_augment_needs_image_shaped_data(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"--augment needs image data.*digits has feature shape \(8, 8\)"):
+        train(TrainConfig(**dict(SMALL, augment=True)), tmp_path / "a", progress=False)
+    assert not (tmp_path / "a" / "last.pt").exists()
+    assert main(["train", "--augment", "--steps", "1", "--out", str(tmp_path / "b"), "--no-progress"]) == 2
+    assert "--augment needs image data" in capsys.readouterr().err
+
+
+def test_last_pt_of_the_earlier_sampler_is_refused(tmp_path):
+    train(TrainConfig(**dict(SMALL, steps=10)), tmp_path, progress=False)
+    payload = torch.load(tmp_path / "last.pt", weights_only=True)
+    del payload["train_state"]["sampler"]
+    torch.save(payload, tmp_path / "last.pt")
+    with pytest.raises(ValueError, match="drew batches another way"):
+        train(TrainConfig(**SMALL), tmp_path, resume=True, progress=False)
+
+
+def test_preset_sets_the_recipe_and_explicit_options_win(tmp_path):
+    from ldlgn.cli import _given_train_options, build_parser
+    from ldlgn.presets import PRESETS, apply_preset, preset_config
+
+    argv = ["train", "--out", "x", "--tau", "10", "--preset", "cifar-paper", "--no-augment", "--wid", "50"]
+    args = build_parser().parse_args(argv)
+    values = {k: getattr(args, k) for k in TrainConfig.__dataclass_fields__}
+    merged = apply_preset(args.preset, values, _given_train_options(argv, values))
+    assert (merged["tau"], merged["augment"], merged["width"]) == (10.0, False, 50)  # given: kept, even at defaults
+    assert {k: merged[k] for k in ("lr", "batch_size", "depth", "steps", "data")} == {
+        "lr": 0.01,
+        "batch_size": 100,
+        "depth": 4,
+        "steps": 250_000,
+        "data": "cifar100",
+    }
+    cfg = preset_config("cifar-paper", depth=20)
+    assert (cfg.width, cfg.depth, cfg.tau, cfg.augment, cfg.num_thresholds) == (128_000, 20, 100.0, True, 3)
+    assert set(PRESETS["cifar-paper"]) <= set(TrainConfig.__dataclass_fields__)
