@@ -82,3 +82,15 @@ def test_lint_without_pyverilog_skips_that_check(monkeypatch, tmp_path):
     report = lint(design, verilator=False)
     assert report.results["pyverilog"] == "skipped (the pyverilog check needs pyverilog: pip install 'ldlgn[sim]')"
     assert report.results["iverilog"] == "clean" and report.clean
+
+
+def test_train_without_matplotlib_keeps_the_model_and_skips_the_plots(monkeypatch, tmp_path, capsys):
+    _block(monkeypatch, "matplotlib", "matplotlib.figure")
+    monkeypatch.delitem(sys.modules, "ldlgn.plots", raising=False)
+    out = tmp_path / "run"
+    argv = ["train", "--data", "iris", "--width", "24", "--depth", "2", "--steps", "3", "--init", "gauss",
+            "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "plots skipped: plotting needs matplotlib: pip install 'ldlgn[plots]'" in err
+    assert (out / "model.pt").is_file() and not (out / "training_curves.png").exists()
