@@ -32,7 +32,7 @@ def image_shape(feature_shape: tuple, name: str = "the data") -> tuple[int, int,
             f"--augment needs image data of shape (channels, height, width), such as cifar10, cifar100 "
             f"or an .npz whose X is (n, C, H, W); {name} has feature shape {shape}"
         )
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def crop_boxes(n: int, height: int, width: int, rng: np.random.Generator, scale=SCALE, ratio=RATIO) -> np.ndarray:

@@ -67,6 +67,7 @@ class BatchStream:
         idx = self.indices(step)
         y = self._y[torch.as_tensor(idx).to(self._y.device)]
         if self.image_shape is None:
+            assert self._x is not None  # without augmentation the whole split sits on the device
             return self._x[torch.as_tensor(idx).to(self._x.device)], y
         rng = np.random.default_rng([self.seed, _AUGMENT_STREAM, int(step)])
         x = augment.augment_flat(self._x_host[idx], self.image_shape, rng)
