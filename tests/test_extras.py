@@ -88,8 +88,8 @@ def test_train_without_matplotlib_keeps_the_model_and_skips_the_plots(monkeypatc
     _block(monkeypatch, "matplotlib", "matplotlib.figure")
     monkeypatch.delitem(sys.modules, "ldlgn.plots", raising=False)
     out = tmp_path / "run"
-    argv = ["train", "--data", "iris", "--width", "24", "--depth", "2", "--steps", "3", "--init", "gauss",
-            "--out", str(out), "--no-progress"]
+    argv = ["train", "--data", "iris", "--width", "24", "--depth", "2", "--steps", "3", "--init", "gauss"]
+    argv += ["--out", str(out), "--no-progress"]
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "plots skipped: plotting needs matplotlib: pip install 'ldlgn[plots]'" in err
