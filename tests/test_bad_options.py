@@ -51,17 +51,15 @@ def bad_compile(draw):
     """One bad thing at a time: a name, a back end, a pass, a pipeline interval or an output path."""
     kind = draw(st.sampled_from(["name", "emit", "passes", "pipeline", "out"]))
     if kind == "name":
-        return [
-            "--c",
-            "--name",
-            draw(st.sampled_from(BAD_NAMES) | st.from_regex(r"[0-9 ;'\"$-][a-z]{0,4}", fullmatch=True)),
-        ]
+        # --name=VALUE: a value starting with "-" is the option's value, not another option
+        name = draw(st.sampled_from(BAD_NAMES) | st.from_regex(r"[0-9 ;'\"$-][a-z]{0,4}", fullmatch=True))
+        return ["--c", f"--name={name}"]
     if kind == "emit":
         return ["--emit", draw(st.from_regex(r"c,[a-z]{1,6}[0-9]", fullmatch=True))]
     if kind == "passes":
         return ["--c", "--passes", draw(st.from_regex(r"const,[a-z]{1,6}[0-9]", fullmatch=True))]
     if kind == "pipeline":
-        return ["--verilog", "--pipeline", str(draw(st.integers(-(10**6), 0)))]
+        return ["--verilog", f"--pipeline={draw(st.integers(-(10**6), 0))}"]
     return ["--c", "--out-is-a-file"]
 
 
