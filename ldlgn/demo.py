@@ -10,14 +10,10 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .compiler.fileio import write_json
-
-if TYPE_CHECKING:
-    from .compiler.report import BuildReport
 
 logger = logging.getLogger(__name__)
 
@@ -94,12 +90,12 @@ def run_demo(
     }
     write_json(out / "summary.json", summary)
     log("[5/5] summary")
-    for line in _summary_lines(summary, report, rows):
+    for line in _summary_lines(summary, rows):
         log("      " + line)
     return summary
 
 
-def _summary_lines(s: dict, report: BuildReport, rows) -> list[str]:
+def _summary_lines(s: dict, rows: list) -> list[str]:
     agree = ", ".join(f"{r.engine} {r.agreement:.0%}" for r in rows)
     return [
         f"accuracy (test, discretized)  {s['test_acc_discrete']:.4f}",
