@@ -1,4 +1,4 @@
-"""The ``ldlgn`` command: ``train``, ``compile``, ``verify``, ``report``, ``demo``."""
+"""The ``ldlgn`` command: ``train``, ``compile``, ``verify``, ``report``, ``demo``, ``reproduce``."""
 
 from __future__ import annotations
 
@@ -327,6 +327,28 @@ def _run_demo(args) -> int:
     return 0 if run_demo(args.out, steps=args.steps, progress=not args.no_progress)["passed"] else 1
 
 
+def _add_reproduce(sub) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="measure the IWP paper's claims with this tool (offline data)",
+        description="Train and time IWP against OP on the offline digits data: parameters and "
+        "optimizer state, steps to OP's best accuracy, accuracy against depth, backward time; and "
+        "record the CIFAR-100 command. Writes OUT/reproduce.json, OUT/claims.md and figures.",
+    )
+    p.add_argument("--out", required=True, help="folder for the record, the figures and the training runs")
+    p.add_argument("--quick", action="store_true", help="tiny sizes: checks the pipeline in about a minute")
+    p.set_defaults(func=_run_reproduce)
+
+
+def _run_reproduce(args) -> int:
+    from .reproduce import run_reproduce
+
+    record = run_reproduce(args.out, quick=args.quick)
+    print(Path(args.out, "claims.md").read_text(), end="")
+    print(f"wrote {Path(args.out) / 'reproduce.json'} and {', '.join(record['figures'])} ({record['seconds']} s)")
+    return 0
+
+
 def _show_progress_logs() -> None:
     """Library modules log their progress; the command shows it as plain lines on stdout."""
     logger = logging.getLogger("ldlgn")
@@ -349,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ldlgn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_compile, _add_verify, _add_report, _add_demo):
+    for add in (_add_train, _add_compile, _add_verify, _add_report, _add_demo, _add_reproduce):
         add(sub)
     return parser
 
