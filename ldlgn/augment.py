@@ -7,7 +7,9 @@ integer input of the model: crop boxes follow torchvision's rule (ten tries at a
 aspect ratio, else a central crop), the crop is resized back by bilinear interpolation
 (half-pixel centres, as ``torch.nn.functional.interpolate(..., align_corners=False)``) and rounded
 half to even. Images are ``(n, C, H, W)`` arrays; the loader's ``feature_shape`` says whether flat
-features are such images.
+features are such images. (The paper's code, with its default of caching encoded images, crops
+and flips the thresholded 0/1 channels instead, so its interpolation yields values between 0
+and 1; cropping the integer image keeps every input exactly what the hardware sees.)
 """
 
 from __future__ import annotations
