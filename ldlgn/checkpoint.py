@@ -17,7 +17,7 @@ import torch
 
 from . import sizing
 from .compiler.fileio import atomic_write
-from .model import LogicNet
+from .model import GateNet, LogicNet
 
 FORMAT = "ldlgn-checkpoint"
 VERSION = 1
@@ -27,7 +27,7 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated, corrupt or not an ldlgn checkpoint."""
 
 
-def save(model: LogicNet, path, meta: dict | None = None, train_state: dict | None = None) -> Path:
+def save(model: GateNet, path, meta: dict | None = None, train_state: dict | None = None) -> Path:
     """Write ``model`` (config + parameters + connections + encoder) to ``path`` atomically."""
     payload = {
         "format": FORMAT,
@@ -84,12 +84,22 @@ def read(path) -> dict:
     return payload
 
 
-def load(path, device=None) -> LogicNet:
+def model_from_config(config: dict) -> GateNet:
+    """A fresh model of the class a stored ``config`` describes: a ``ConvLogicNet`` when it names an
+    architecture spec (``arch``), else a ``LogicNet``."""
+    if "arch" in config:
+        from .conv_model import ConvLogicNet
+
+        return ConvLogicNet(**config)
+    return LogicNet(**config)
+
+
+def load(path, device=None) -> GateNet:
     """Rebuild the model stored in ``path``; its outputs equal the saved model's exactly."""
     payload = read(path)
     _check_sizes(path, payload)
     try:
-        model = LogicNet(**payload["config"])
+        model = model_from_config(payload["config"])
         model.load_state_dict(payload["state_dict"], strict=True)
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
         raise CheckpointError(f"{path}: config and parameters do not form a valid model: {err}") from None
@@ -102,6 +112,8 @@ def _check_sizes(path, payload: dict) -> None:
     """Refuse a config that this machine cannot hold or that the stored parameters contradict,
     before building it: a small file may claim a model of any size."""
     cfg = payload["config"]
+    if "arch" in cfg:
+        return _check_arch_sizes(path, payload)
     keys = ("num_features", "num_classes", "width", "depth", "num_thresholds")
     if not all(isinstance(cfg.get(k), int) and not isinstance(cfg[k], bool) and cfg[k] >= 1 for k in keys):
         raise CheckpointError(
@@ -126,4 +138,39 @@ def _check_sizes(path, payload: dict) -> None:
         raise CheckpointError(
             f"{path}: config and parameters do not form a valid model: its config "
             f"({sizes}) makes {gates} gates, but the file stores parameters of {stored}"
+        )
+
+
+def _check_arch_sizes(path, payload: dict) -> None:
+    """:func:`_check_sizes` for a convolutional config: its spec, image shape and sizes must be
+    valid, fit in memory, and make as many parameter rows as the file stores."""
+    from . import arch
+
+    cfg = payload["config"]
+    keys = ("num_features", "num_classes", "num_thresholds")
+    sizes = [cfg.get(k) for k in keys]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in sizes):
+        raise CheckpointError(f"{path}: config sizes {', '.join(keys)} must be positive integers, got {sizes}")
+    try:
+        image = arch.image_shape(cfg.get("image_shape") or ())
+        plans = arch.plan(str(cfg["arch"]), image, cfg["num_thresholds"], cfg["num_classes"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: config and parameters do not form a valid model: {err}") from None
+    need = arch.model_bytes(plans, cfg["num_features"], cfg["num_thresholds"], cfg.get("parametrization", "op"))
+    limit = sizing.memory_limit_bytes()
+    if need > limit:
+        raise CheckpointError(
+            f"{path}: its architecture needs about {sizing.format_bytes(need)} of memory, more than this "
+            f"machine's {sizing.format_bytes(limit)}"
+        )
+    rows = sum(p.parameter_rows for p in plans)
+    stored = sum(
+        int(v.shape[0])
+        for k, v in payload["state_dict"].items()
+        if k.endswith(".weights") and isinstance(v, torch.Tensor) and v.dim() > 0
+    )
+    if stored != rows:
+        raise CheckpointError(
+            f"{path}: config and parameters do not form a valid model: its architecture has {rows} "
+            f"parameter rows, but the file stores {stored}"
         )

@@ -1,4 +1,5 @@
-"""``LogicNet`` = thermometer encoder → logic layers → GroupSum (docs/engines.md)."""
+"""``LogicNet`` = thermometer encoder → logic layers → GroupSum (docs/engines.md), on the shared
+base ``GateNet`` that convolutional networks (:mod:`ldlgn.conv_model`) build on too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,93 @@ from .layers import GroupSum, LogicLayer
 ENGINES = ("auto", "torch", "numba")
 
 
-class LogicNet(nn.Module):
+class GateNet(nn.Module):
+    """What every gate network classifier shares: ``encoder → gate layers → GroupSum``, eval mode
+    computing the discretized network exactly, and prediction by torch or the Numba evaluator.
+
+    Subclasses build ``encoder``, ``group_sum`` and ``config`` and say which modules hold trained
+    gates (:meth:`gate_layers`), how an input flows (:meth:`logic`) and what the unrolled layers
+    are (:meth:`discrete_layers`)."""
+
+    encoder: ThermometerEncoder
+    group_sum: GroupSum
+    config: dict
+
+    def gate_layers(self) -> list:
+        """The modules with trained gates (a ``weights`` parameter and a ``backend``)."""
+        raise NotImplementedError
+
+    def discrete_layers(self) -> list:
+        """The unrolled network as ``DiscreteLayer`` s, in order."""
+        raise NotImplementedError
+
+    def logic(self, x) -> torch.Tensor:
+        """Output bits (or relaxed values in training) of the last layer ``(n, outputs)``."""
+        raise NotImplementedError
+
+    @property
+    def num_classes(self) -> int:
+        return self.group_sum.k
+
+    def set_backend(self, backend: str) -> None:
+        """Choose the relaxed-gate backend (``auto``, ``numba``, ``torch``) of every layer."""
+        for layer in self.gate_layers():
+            layer.backend = backend
+        self.config["backend"] = backend
+
+    def forward(self, x) -> torch.Tensor:
+        """Class logits ``counts / tau``; in eval mode the counts are the integer popcounts."""
+        return self.group_sum(self.logic(x))
+
+    @torch.no_grad()
+    def predict(self, x, engine: str = "auto", batch_size: int = 4096):
+        """Discrete ``(scores int32 (n, k), classes int64 (n,))`` as numpy arrays.
+
+        ``engine="torch"`` runs this module in eval mode; ``"numba"`` (and ``"auto"``) runs the
+        bit-parallel evaluator on the lowered netlist, on the CPU.
+        """
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
+        if engine != "torch":
+            from .compiler.bitsim import predict_netlist
+            from .compiler.lower import lower
+
+            return predict_netlist(lower(self.discrete()), np.asarray(x))
+        was_training = self.training
+        self.eval()
+        try:
+            batches = [
+                self.group_sum.counts(self.logic(torch.as_tensor(x[i : i + batch_size])))
+                for i in range(0, len(x), batch_size)
+            ]
+        finally:
+            self.train(was_training)
+        counts = torch.cat(batches) if batches else torch.zeros(0, self.num_classes)
+        scores = counts.round().to(torch.int32).cpu().numpy()
+        return scores, scores.argmax(1)
+
+    def discrete(self) -> DiscreteNet:
+        """The discretized network: encoder thresholds, gate layers, class grouping.
+
+        Refuses (``ValueError``) parameters that are NaN or infinite: they would discretize to
+        constant gates, a network that silently ignores its inputs."""
+        layers = self.gate_layers()
+        for i, layer in enumerate(layers):
+            if not bool(torch.isfinite(layer.weights).all()):
+                raise ValueError(
+                    f"layer {i} of {len(layers)} has non-finite parameters (NaN or inf): "
+                    "the model diverged in training and cannot be discretized"
+                )
+        return DiscreteNet(
+            self.encoder.thresholds.cpu().numpy(),
+            self.encoder.input_bits,
+            self.discrete_layers(),
+            self.num_classes,
+            self.group_sum.tau,
+        )
+
+
+class LogicNet(GateNet):
     """A light DLGN classifier on integer inputs.
 
     All layers have ``width`` gates except the last, which is rounded up to a multiple of
@@ -74,19 +161,12 @@ class LogicNet(nn.Module):
         """The gate layers with their type (iterating ``nn.ModuleList`` yields plain modules)."""
         return [cast(LogicLayer, layer) for layer in self.layers]
 
-    @property
-    def num_classes(self) -> int:
-        return self.group_sum.k
+    def gate_layers(self) -> list[LogicLayer]:
+        return self._logic_layers()
 
     @property
     def num_gates(self) -> int:
         return sum(layer.out_dim for layer in self._logic_layers())
-
-    def set_backend(self, backend: str) -> None:
-        """Choose the relaxed-gate backend (``auto``, ``numba``, ``torch``) of every layer."""
-        for layer in self._logic_layers():
-            layer.backend = backend
-        self.config["backend"] = backend
 
     def logic(self, x) -> torch.Tensor:
         """Output bits (or relaxed values in training) of the last layer ``(n, outputs)``."""
@@ -95,53 +175,5 @@ class LogicNet(nn.Module):
             h = layer(h)
         return h
 
-    def forward(self, x) -> torch.Tensor:
-        """Class logits ``counts / tau``; in eval mode the counts are the integer popcounts."""
-        return self.group_sum(self.logic(x))
-
-    @torch.no_grad()
-    def predict(self, x, engine: str = "auto", batch_size: int = 4096):
-        """Discrete ``(scores int32 (n, k), classes int64 (n,))`` as numpy arrays.
-
-        ``engine="torch"`` runs this module in eval mode; ``"numba"`` (and ``"auto"``) runs the
-        bit-parallel evaluator on the lowered netlist, on the CPU.
-        """
-        if engine not in ENGINES:
-            raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
-        if engine != "torch":
-            from .compiler.bitsim import predict_netlist
-            from .compiler.lower import lower
-
-            return predict_netlist(lower(self.discrete()), np.asarray(x))
-        was_training = self.training
-        self.eval()
-        try:
-            batches = [
-                self.group_sum.counts(self.logic(torch.as_tensor(x[i : i + batch_size])))
-                for i in range(0, len(x), batch_size)
-            ]
-        finally:
-            self.train(was_training)
-        counts = torch.cat(batches) if batches else torch.zeros(0, self.num_classes)
-        scores = counts.round().to(torch.int32).cpu().numpy()
-        return scores, scores.argmax(1)
-
-    def discrete(self) -> DiscreteNet:
-        """The discretized network: encoder thresholds, gate layers, class grouping.
-
-        Refuses (``ValueError``) parameters that are NaN or infinite: they would discretize to
-        constant gates, a network that silently ignores its inputs."""
-        layers = self._logic_layers()
-        for i, layer in enumerate(layers):
-            if not bool(torch.isfinite(layer.weights).all()):
-                raise ValueError(
-                    f"layer {i} of {len(self.layers)} has non-finite parameters (NaN or inf): "
-                    "the model diverged in training and cannot be discretized"
-                )
-        return DiscreteNet(
-            self.encoder.thresholds.cpu().numpy(),
-            self.encoder.input_bits,
-            [layer.discrete() for layer in layers],
-            self.num_classes,
-            self.group_sum.tau,
-        )
+    def discrete_layers(self) -> list:
+        return [layer.discrete() for layer in self._logic_layers()]
