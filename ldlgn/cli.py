@@ -13,6 +13,7 @@ from . import __version__
 
 
 def _add_train(sub) -> None:
+    from .arch import PRESETS as ARCH_PRESETS
     from .config import BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS, TrainConfig
     from .presets import PRESETS
 
@@ -33,6 +34,15 @@ def _add_train(sub) -> None:
     p.add_argument("--out", required=True, help="run folder (one training run at a time: OUT/.lock)")
     p.add_argument("--width", type=int, default=d.width)
     p.add_argument("--depth", type=int, default=d.depth, help=f"layers, at most {MAX_DEPTH} (default: %(default)s)")
+    p.add_argument(
+        "--arch",
+        default=d.arch,
+        metavar="SPEC",
+        help="network architecture instead of --width/--depth, for image data: comma-separated "
+        "conv:OUT[:K][:stride=S][:pad=P][:depth=D][:group=G], pool[:K][:stride=S][:pad=P] and fc:WIDTH "
+        "items ending in fc, e.g. conv:16:3,pool,fc:2000 (docs/convolutions.md), or a preset: "
+        + ", ".join(ARCH_PRESETS),
+    )
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--tau", type=float, default=d.tau)
     p.add_argument("--seed", type=int, default=d.seed, help="0..2**63-1 (default: %(default)s)")

@@ -81,6 +81,7 @@ class TrainConfig:
     device: str = "cpu"
     backend: str = "auto"
     augment: bool = False  # random resized crops and flips of (C, H, W) images (ldlgn.augment)
+    arch: str | None = None  # architecture spec or preset (ldlgn.arch); replaces width and depth
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first option out of its range (sizes against the
@@ -90,6 +91,10 @@ class TrainConfig:
                 raise ValueError(f"{option_name(name)} must be ≥ 1, got {getattr(self, name)}")
         if self.depth > MAX_DEPTH:
             raise ValueError(f"--depth must be ≤ {MAX_DEPTH}, got {self.depth}")
+        if self.arch is not None:
+            from .arch import parse
+
+            parse(self.arch)
         if self.eval_every < 0:
             raise ValueError(f"--eval-every must be ≥ 0 (0: every steps/20), got {self.eval_every}")
         if not 0 <= self.seed <= MAX_SEED:

@@ -29,7 +29,7 @@ from . import augment, checkpoint, sizing
 from .batches import SAMPLER, BatchStream
 from .compiler.fileio import check_output_dir, lock_folder, write_json
 from .config import TrainConfig
-from .model import LogicNet
+from .model import GateNet, LogicNet
 
 __all__ = ["TrainConfig", "accuracy", "build_model", "train"]
 
@@ -44,9 +44,14 @@ class _RunState(TypedDict):
     history: list[dict[str, Any]]
 
 
-def build_model(cfg: TrainConfig, ds) -> LogicNet:
-    """A fresh model for ``cfg`` with its encoder fitted on the training split."""
+def build_model(cfg: TrainConfig, ds) -> GateNet:
+    """A fresh model for ``cfg`` with its encoder fitted on the training split: a ``ConvLogicNet``
+    of ``cfg.arch`` on the data's images when an architecture is given, else a ``LogicNet``."""
     torch.manual_seed(cfg.seed)
+    if cfg.arch:
+        from .conv_model import build_conv_model
+
+        return build_conv_model(cfg, ds).to(cfg.device)
     model = LogicNet(
         ds.x_train.shape[1],
         ds.num_classes,
@@ -67,7 +72,7 @@ def build_model(cfg: TrainConfig, ds) -> LogicNet:
     return model.to(cfg.device)
 
 
-def accuracy(model: LogicNet, x, y, discrete: bool) -> float:
+def accuracy(model: GateNet, x, y, discrete: bool) -> float:
     """Discretized (``predict``) or relaxed (training-mode forward) accuracy."""
     if len(y) == 0:
         return float("nan")
@@ -99,9 +104,14 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     ds = dataset if dataset is not None else load_dataset(cfg.data, cfg.root, seed=cfg.seed)
     if cfg.augment:
         augment.image_shape(ds.feature_shape, ds.name)
-    sizing.check_training_fits(
-        ds.x_train.shape[1], ds.num_classes, {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization
-    )
+    if cfg.arch:
+        from .conv_model import check_conv_training_fits
+
+        check_conv_training_fits(cfg, ds)
+    else:
+        sizing.check_training_fits(
+            ds.x_train.shape[1], ds.num_classes, {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization
+        )
     with lock_folder(out, "another training run"):
         return _train_locked(cfg, ds, out, resume, progress)
 
