@@ -13,7 +13,6 @@ import torch
 from ldlgn import checkpoint
 from ldlgn.compiler import lower, optimize
 from ldlgn.compiler import truth_tables as tt
-from ldlgn.compiler.pipeline import compile_netlist
 from ldlgn.conv import LogicConv2d, OrPool2d, _pad_rewrite, draw_leaves
 from ldlgn.conv_kernels import build_shared_reverse_index, shared_gates_numba, shared_gates_torch
 from ldlgn.conv_model import ConvLogicNet, encoded_image_index
@@ -310,3 +309,26 @@ def test_cuda_conv_net_equals_the_cpu_net():
     (gpu(x) * w.cuda()).sum().backward()
     for a, b in zip(net.gate_layers(), gpu.gate_layers()):
         torch.testing.assert_close(a.weights.grad, b.weights.grad.cpu(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_cdlgn_depth_example_and_the_run_plots_of_a_conv_net(tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ldlgn.plots import gate_counts, write_run_plots
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "cdlgn_depth.py"
+    p = subprocess.run(
+        [sys.executable, str(script), "--short", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600
+    )
+    assert p.returncode == 0, p.stderr
+    rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", p.stdout, re.M)
+    assert [(int(r[0]), int(r[1])) for r in rows] == [(1, 4), (2, 6)]
+    assert (tmp_path / "cdlgn_depth.png").stat().st_size > 5000
+    run = tmp_path / "IWP-RI-convs2"
+    counts = gate_counts(checkpoint.load(run / "model.pt"))  # conv rows count tree gates per channel
+    assert counts.shape == (4, 16) and counts[0].sum() == 4 * 3
+    assert len(write_run_plots(run)) == 2
