@@ -38,9 +38,13 @@ from .analysis import Analysis
 from .fileio import write_text
 from .names import check_design_name
 from .netlist import Netlist
+from .timing import resolve_pipeline
 from .verilog_core import core_modules, register_banks
 from .verilog_plan import VerilogPlan, plan_design
-from .verilog_top import top_module
+from .verilog_top import build_head, encoder_module, head_sums, top_module
+
+#: default popcount structure of :func:`emit_verilog` (:data:`ldlgn.compiler.head.POPCOUNTS`)
+DEFAULT_POPCOUNT = "fa"
 
 MANIFEST = "design.json"
 
@@ -57,12 +61,14 @@ class VerilogDesign:
     num_classes: int
     score_width: int
     class_width: int
-    pipeline_every: int | None = None
+    pipeline_every: int | str | None = None  # logic levels per band, "auto" or None (combinational)
     latency: int = 0  # cycles from valid_in to valid_out; 0 for the combinational variant
     depth: int = 0  # logic levels of the emitted core
     num_gates: int = 0  # gates emitted (those some output depends on)
     num_registers: int = 0  # flip-flops of the core and arithmetic pipeline
     files_by_role: dict = field(default_factory=dict)
+    stage_levels: float | None = None  # LUT levels per register stage (pipeline_every="auto")
+    head: dict = field(default_factory=dict)  # popcount, argmax, folding and registers of the head
 
     @property
     def pipelined(self) -> bool:
@@ -116,10 +122,6 @@ def _check_options(netlist, name: str, pipeline_every, chunk_size, analysis) -> 
         raise TypeError(f"emit_verilog needs a Netlist, got {type(netlist).__name__}")
     net = netlist.validate()
     check_design_name(name)
-    if pipeline_every is not None and (
-        isinstance(pipeline_every, bool) or int(pipeline_every) != pipeline_every or pipeline_every < 1
-    ):
-        raise ValueError(f"pipeline_every must be a positive integer or None, got {pipeline_every!r}")
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be positive, got {chunk_size}")
     if net.outputs.size == 0:
@@ -138,30 +140,48 @@ def emit_verilog(
     pipeline_every: int | None = None,
     chunk_size: int = 2000,
     analysis: Analysis | None = None,
+    *,
+    fmax_mhz: float | None = None,
+    stage_levels: float | None = None,
+    popcount: str = DEFAULT_POPCOUNT,
+    argmax: str = "auto",
+    fold: bool | None = None,
 ) -> VerilogDesign:
     """Write the RTL of ``netlist`` into ``out_dir`` (created if needed); return the design.
 
-    ``pipeline_every``: None for the combinational variant, else registers after every that
-    many logic levels. ``chunk_size``: most gates (or register bits) per generated module.
+    ``pipeline_every``: None for the combinational variant, an integer for registers after every
+    that many logic levels (and after the popcounts and the argmax), or ``"auto"`` for registers
+    wherever a stage would exceed ``stage_levels`` estimated LUT levels, in the core, the
+    popcounts and the argmax alike (:mod:`ldlgn.compiler.timing`); ``fmax_mhz`` picks that
+    budget from a clock target. ``popcount``: ``"fa"`` (full-adder compressor tree, for 4-input
+    LUTs with carry chains), ``"gpc6"`` (6:3 counters, for 6-input LUTs) or ``"adder"`` (the
+    legacy head: a binary adder tree per class); ``argmax``: ``"tree"``, ``"allpairs"`` or
+    ``"auto"``; ``fold``: fold constant, repeated and complementary outputs (default: yes, except
+    for the legacy head). ``chunk_size``: most gates (or register bits) per generated module.
     ``analysis``: the netlist's :class:`~ldlgn.compiler.analysis.Analysis` when the caller has
     one already.
     """
+    pipeline_every, budget = resolve_pipeline(pipeline_every, fmax_mhz, stage_levels)
     analysis = _check_options(netlist, name, pipeline_every, chunk_size, analysis)
-    plan = plan_design(analysis, pipeline_every, int(chunk_size))
+    sums, reads = head_sums(analysis, popcount, fold)
+    plan = plan_design(analysis, pipeline_every, int(chunk_size), reads, budget)
+    head, record = build_head(plan, name, sums, popcount, argmax)
     core = core_modules(plan, name)
     banks = register_banks(plan, name, int(chunk_size))
-    top, arith_registers = top_module(plan, name, [core, banks])
-    popcount = va.popcount_module(f"{name}_popcount", netlist.group_size)
-    text = {**core.files, **banks.files, f"{name}_popcount.v": popcount, f"{name}.v": top}
-    text.update((t, va.template_text(t)) for t in va.TEMPLATES)
+    note = ", ".join(f"{k} {v}" for k, v in record.items() if k in ("popcount", "argmax", "fold"))
+    top = top_module(plan, name, [core, banks], head, note)
+    text = {**core.files, **banks.files, f"{name}_enc.v": encoder_module(plan, name), **head.files, f"{name}.v": top}
+    text["ldlgn_valid_pipe.v"] = va.template_text("ldlgn_valid_pipe.v")
     roles = {
         "core": list(core.files),
         "registers": list(banks.files),
+        "encoder": [f"{name}_enc.v"],
         "top": [f"{name}.v"],
-        "arith": [f"{name}_popcount.v", *va.TEMPLATES],
+        "arith": [*head.files, "ldlgn_valid_pipe.v"],
     }
     design = _record(plan, Path(out_dir), name, list(text), roles)
-    design.num_registers = core.registers + banks.registers + arith_registers
+    design.num_registers = core.registers + banks.registers + head.flip_flops + design.latency
+    design.stage_levels, design.head = plan.budget, record
     _write(design, text)
     return design
 
@@ -199,7 +219,7 @@ def _write(design: VerilogDesign, text: dict[str, str]) -> None:
     design name left behind."""
     out_dir = design.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    stale = re.compile(rf"{re.escape(design.top)}_[br]\d+\.v\Z")
+    stale = re.compile(rf"({re.escape(design.top)}_([br]\d+|argmax|enc)|ldlgn_argmax)\.v\Z")
     for old in out_dir.iterdir():
         if stale.match(old.name) and old.name not in text:
             old.unlink()

@@ -1,10 +1,11 @@
 """Structure of an emitted Verilog design, decided before any text is written.
 
 From the shared :class:`~ldlgn.compiler.analysis.Analysis` (live gates, logic levels, the inputs
-each table reads) the plan cuts the core into bands of ``pipeline_every`` logic levels and each
+each table reads) the plan cuts the core into bands (``pipeline_every`` logic levels each, or as
+many as a stage budget of estimated LUT levels allows: :mod:`ldlgn.compiler.timing`) and each
 band into chunks of at most ``chunk_size`` gates (one generated module each), finds the wires
 that leave their chunk and, for the pipelined variant, the nodes whose value must be registered
-after each band because a later stage still reads it.
+after each band because a later stage (or the head) still reads it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from .analysis import Analysis
 from .netlist import CONST0, CONST1, FIRST_INPUT
+from .timing import band_of_levels, encoder_levels
 
 
 @dataclass
@@ -33,12 +35,15 @@ class VerilogPlan:
     """Bands, chunks and register crossings of one design."""
 
     analysis: Analysis
-    pipeline_every: int | None
+    pipeline_every: int | str | None  #: logic levels per band, "auto" (by ``budget``) or None
     num_bands: int
     band: np.ndarray  #: ``(num_nodes,)`` band of each node's producer (inputs and constants: 0)
     out_stage: int  #: stage that reads the outputs: ``num_bands`` when pipelined, else 0
     chunks: list[Chunk]
     crossings: list[np.ndarray]  #: per band: nodes registered after it (pipelined only)
+    reads: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  #: nodes the head reads
+    budget: float | None = None  #: LUT levels per register stage (``pipeline_every="auto"``)
+    head_latency: int = 2  #: cycles the head adds after the core's last band
 
     @property
     def pipelined(self) -> bool:
@@ -46,8 +51,13 @@ class VerilogPlan:
 
     @property
     def latency(self) -> int:
-        """Cycles from ``valid_in`` to ``valid_out``: the bands, the scores and the argmax."""
-        return self.num_bands + 2 if self.pipelined else 0
+        """Cycles from ``valid_in`` to ``valid_out``: the bands, then the head's stages."""
+        return self.num_bands + self.head_latency if self.pipelined else 0
+
+    def describe(self) -> str:
+        if self.pipeline_every == "auto":
+            return f"at most {self.budget:g} estimated LUT levels per stage"
+        return f"every {self.pipeline_every} logic levels"
 
     @property
     def gate_nodes(self) -> np.ndarray:
@@ -71,17 +81,35 @@ class VerilogPlan:
         return f"s{stage}_n{v}"
 
 
-def plan_design(analysis: Analysis, pipeline_every: int | None, chunk_size: int) -> VerilogPlan:
-    """The plan of ``analysis.netlist`` for the given pipelining and chunk size."""
+def _bands(analysis: Analysis, pipeline_every: int | str | None, budget: float | None) -> tuple[int, np.ndarray]:
+    """Number of bands and the band of each node's producer."""
     net = analysis.netlist
-    level = analysis.level
+    level = np.maximum(analysis.level.astype(np.int64) - 1, 0)
     if pipeline_every is None:
-        num_bands, band, out_stage = 1, np.zeros(net.num_nodes, np.int64), 0
-    else:
-        num_bands = max(1, -(-analysis.depth // pipeline_every))
-        band = np.maximum(level.astype(np.int64) - 1, 0) // pipeline_every
-        out_stage = num_bands
-    plan = VerilogPlan(analysis, pipeline_every, num_bands, band, out_stage, [], [])
+        return 1, np.zeros(net.num_nodes, np.int64)
+    if pipeline_every == "auto":
+        if budget is None:
+            raise ValueError("pipeline_every='auto' needs a stage budget")
+        of_level = np.array(band_of_levels(analysis.depth, budget, encoder_levels(net.input_bits)) or [0])
+        return int(of_level.max()) + 1, of_level[np.minimum(level, of_level.size - 1)]
+    return max(1, -(-analysis.depth // int(pipeline_every))), level // int(pipeline_every)
+
+
+def plan_design(
+    analysis: Analysis,
+    pipeline_every: int | str | None,
+    chunk_size: int,
+    reads: np.ndarray | None = None,
+    budget: float | None = None,
+) -> VerilogPlan:
+    """The plan of ``analysis.netlist`` for the given pipelining and chunk size. ``reads``: the
+    nodes the head reads (default: every output); ``budget``: LUT levels per stage for
+    ``pipeline_every="auto"``."""
+    net = analysis.netlist
+    num_bands, band = _bands(analysis, pipeline_every, budget)
+    out_stage = 0 if pipeline_every is None else num_bands
+    plan = VerilogPlan(analysis, pipeline_every, num_bands, band, out_stage, [], [], budget=budget)
+    plan.reads = net.outputs.astype(np.int64) if reads is None else np.asarray(reads, np.int64)
     cons, prod = _edges(analysis)
     plan.chunks = _chunks(plan, cons, prod, chunk_size)
     if plan.pipelined:
@@ -130,12 +158,12 @@ def _chunks(plan: VerilogPlan, cons: np.ndarray, prod: np.ndarray, chunk_size: i
 
 
 def _last_reader(plan: VerilogPlan, cons: np.ndarray, prod: np.ndarray) -> np.ndarray:
-    """``(num_nodes,)`` last stage that reads each node (-1: none); outputs are read by the
-    popcount stage."""
+    """``(num_nodes,)`` last stage that reads each node (-1: none); the nodes the head reads are
+    read by the popcount stage."""
     net = plan.analysis.netlist
     last = np.full(net.num_nodes, -1, dtype=np.int64)
     np.maximum.at(last, prod, plan.band[cons])
-    outs = net.outputs[net.outputs > CONST1]
+    outs = plan.reads[plan.reads > CONST1]
     last[outs] = np.maximum(last[outs], plan.out_stage)
     return last
 

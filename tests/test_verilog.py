@@ -42,7 +42,7 @@ def test_lint_clean_with_constant_comparators_and_one_class(tmp_path):
     for every in (None, 1):
         design = emit_verilog(net, tmp_path / str(every), pipeline_every=every)
         assert lint(design).check().clean
-        text = (tmp_path / str(every) / "net.v").read_text()
+        text = (tmp_path / str(every) / "net_enc.v").read_text()  # the encoder module
         assert "1'b1" in text and "f0" not in text and "f2 > 8'd7" in text
 
 
