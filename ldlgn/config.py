@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from .compiler.encoding import ENCODINGS
 
-#: relaxed-gate kernels on the CPU
-BACKENDS = ("auto", "numba", "torch")
+#: relaxed-gate kernels: ``auto`` takes numba on the CPU and triton on CUDA when it is installed
+BACKENDS = ("auto", "numba", "torch", "triton")
 #: how a layer draws the two inputs of each gate: ``random`` is difflogic's
 #: balanced draw, ``random-cover`` ldlgn's earlier one
 CONNECTIONS = ("random", "unique", "random-cover")
