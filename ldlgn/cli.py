@@ -69,7 +69,23 @@ def _add_train(sub) -> None:
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="0: every steps/20")
     p.add_argument("--device", default=d.device, help="cpu or cuda")
-    p.add_argument("--backend", choices=BACKENDS, default=d.backend, help="relaxed-gate kernels on CPU")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=d.backend,
+        help="relaxed-gate kernels; auto: numba on the CPU, triton on CUDA when installed (default: %(default)s)",
+    )
+    p.add_argument(
+        "--cuda-graphs",
+        action="store_true",
+        help="capture the training step as a CUDA graph and replay it (deep nets, small batches; needs --device cuda)",
+    )
+    p.add_argument(
+        "--ddp",
+        action="store_true",
+        help="data-parallel over the processes torchrun starts: torchrun --nproc_per_node N -m ldlgn train --ddp "
+        "... (NCCL on GPUs, gloo on the CPU; --batch-size is the global batch; rank 0 writes the files)",
+    )
     p.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
@@ -104,6 +120,8 @@ def _run_train(args) -> int:
         values = apply_preset(args.preset, values, _given_train_options(getattr(args, "argv", None), values))
     cfg = TrainConfig(**values)
     m = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
+    if not m:  # a data-parallel rank other than 0: rank 0 reports
+        return 0
     print(
         json.dumps(
             {k: m[k] for k in ("dataset", "steps", "gates", "seconds", "test_acc_discrete", "test_acc_relaxed")},

@@ -82,6 +82,8 @@ class TrainConfig:
     backend: str = "auto"
     augment: bool = False  # random resized crops and flips of (C, H, W) images (ldlgn.augment)
     arch: str | None = None  # architecture spec or preset (ldlgn.arch); replaces width and depth
+    cuda_graphs: bool = False  # capture the step as a CUDA graph (ldlgn.train_step)
+    ddp: bool = False  # one process of a torchrun group (ldlgn.distributed)
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first option out of its range (sizes against the
@@ -95,6 +97,10 @@ class TrainConfig:
             from .arch import parse
 
             parse(self.arch)
+        if self.cuda_graphs and not self.device.startswith("cuda"):
+            raise ValueError(
+                f"--cuda-graphs captures the training step on a CUDA GPU; it needs --device cuda, got {self.device!r}"
+            )
         if self.eval_every < 0:
             raise ValueError(f"--eval-every must be ≥ 0 (0: every steps/20), got {self.eval_every}")
         if not 0 <= self.seed <= MAX_SEED:

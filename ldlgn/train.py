@@ -25,11 +25,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import augment, checkpoint, sizing
+from . import augment, checkpoint, distributed, sizing
 from .batches import SAMPLER, BatchStream
 from .compiler.fileio import check_output_dir, lock_folder, write_json
 from .config import TrainConfig
 from .model import GateNet, LogicNet
+from .train_step import make_step
 
 __all__ = ["TrainConfig", "accuracy", "build_model", "train"]
 
@@ -98,6 +99,7 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
     cfg.check()
     if cfg.device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU")
+    distributed.context(cfg)  # several processes: the launch and the options fit (ldlgn.distributed)
     out = check_output_dir(out_dir)
     if resume and not (out / "last.pt").is_file():
         raise ValueError(f"nothing to resume in {out}: it holds no last.pt (start a new run without --resume)")
@@ -112,11 +114,14 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
         sizing.check_training_fits(
             ds.x_train.shape[1], ds.num_classes, {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization
         )
-    with lock_folder(out, "another training run"):
-        return _train_locked(cfg, ds, out, resume, progress)
+    with distributed.session(cfg) as ctx:
+        if not ctx.is_main:  # rank 0 holds the folder and writes every file
+            return _train_locked(cfg, ds, out, resume, progress, ctx)
+        with lock_folder(out, "another training run"):
+            return _train_locked(cfg, ds, out, resume, progress, ctx)
 
 
-def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool) -> dict:
+def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool, ctx: distributed.Context) -> dict:
     model = build_model(cfg, ds)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     state: _RunState = {"step": 0, "seconds": 0.0, "best_val": -1.0, "best_step": 0, "history": []}
@@ -125,34 +130,33 @@ def _train_locked(cfg: TrainConfig, ds, out: Path, resume: bool, progress: bool)
     shape = ds.feature_shape if cfg.augment else None
     batches = BatchStream(ds.x_train, ds.y_train, cfg.batch_size, cfg.seed, cfg.device, shape)
     eval_every = cfg.eval_every or max(1, cfg.steps // 20)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    net = distributed.wrap(model, ctx)
+    run_step = make_step(net, model, opt, cfg.cuda_graphs, ctx, lambda t, step: _finite_loss(t, step, cfg))
+    progress = progress and ctx.is_main
     bar = tqdm(total=cfg.steps, initial=state["step"], disable=not progress, desc="train", unit="step")
     start = time.perf_counter() - state["seconds"]
     model.train()
     stop = _InterruptAtStepEnd()
     try:
         while state["step"] < cfg.steps:
-            x_batch, y_batch = batches.batch(state["step"])
-            opt.zero_grad(set_to_none=True)
-            batch_loss = loss_fn(model(x_batch), y_batch)
-            loss = _finite_loss(batch_loss, state["step"] + 1, cfg)
-            batch_loss.backward()
-            opt.step()
+            x_batch, y_batch = distributed.shard(batches.batch(state["step"]), ctx)
+            loss = run_step(x_batch, y_batch, state["step"] + 1)
             state["step"] += 1
             bar.update(1)
-            if state["step"] % eval_every == 0 or state["step"] == cfg.steps:
+            if ctx.is_main and (state["step"] % eval_every == 0 or state["step"] == cfg.steps):
                 state["seconds"] = time.perf_counter() - start
                 _evaluate(model, ds, state, loss, cfg, out, opt)
                 bar.set_postfix(loss=f"{loss:.3f}", val=f"{state['history'][-1]['val_acc_discrete']:.3f}")
-            if stop.requested:  # Ctrl-C: keep every finished step, `resume` continues from here
+            if distributed.any_rank(stop.requested, ctx):  # Ctrl-C: keep every finished step, `resume` continues
                 state["seconds"] = time.perf_counter() - start
-                _save_last(model, state, cfg, out, opt)
+                if ctx.is_main:
+                    _save_last(model, state, cfg, out, opt)
                 raise KeyboardInterrupt
     finally:
         stop.release()
         bar.close()
     state["seconds"] = time.perf_counter() - start
-    return _final_metrics(cfg, ds, out, state)
+    return _final_metrics(cfg, ds, out, state) if ctx.is_main else {}
 
 
 def _finite_loss(batch_loss: torch.Tensor, step: int, cfg: TrainConfig) -> float:
@@ -240,6 +244,10 @@ def _save_last(model, state: _RunState, cfg, out, opt) -> None:
     checkpoint.save(model, out / "last.pt", meta=_meta(cfg, state["step"]), train_state=train_state)
 
 
+#: options a resumed run may change: they say how the run is computed, not what it trains
+_NOT_DEFINING = ("steps", "eval_every", "device", "backend", "cuda_graphs", "ddp")
+
+
 def _restore(path: Path, cfg: TrainConfig, model, opt) -> _RunState:
     """Load model and optimizer state from ``last.pt``; the run config and the sampler must match."""
     payload = checkpoint.read(path)
@@ -255,7 +263,7 @@ def _restore(path: Path, cfg: TrainConfig, model, opt) -> _RunState:
     diff = {
         f.name: (saved.get(f.name), getattr(cfg, f.name))
         for f in fields(cfg)
-        if f.name not in ("steps", "eval_every", "device", "backend") and saved.get(f.name) != getattr(cfg, f.name)
+        if f.name not in _NOT_DEFINING and saved.get(f.name) != getattr(cfg, f.name)
     }
     if diff:
         raise ValueError(f"cannot resume {path}: the run was started with other settings {diff} (saved, given)")
