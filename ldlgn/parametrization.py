@@ -54,6 +54,18 @@ _FAMILIES = {
 
 _POLY = torch.tensor(tt.ROWS_TO_POLY, dtype=torch.float64)
 _OP_ROWS = torch.tensor(tt.OP_ROWS, dtype=torch.float64)
+_COPIES: dict[tuple, torch.Tensor] = {}
+
+
+def _like(table: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """A constant ``table`` in ``t``'s dtype and device, copied there once: a captured CUDA graph
+    cannot copy from the host on every step."""
+    key = (id(table), t.dtype, t.device)
+    if key not in _COPIES:
+        _COPIES[key] = table.to(t)
+    return _COPIES[key]
+
+
 _OP_TABLES = torch.tensor(tt.OP_ID_TO_TABLE.astype(np.int64))
 
 
@@ -142,7 +154,7 @@ def init_weights(
 def row_values(parametrization: str, estimator: str, w: torch.Tensor) -> torch.Tensor:
     """Relaxed row values ``ω`` ``(n, 4)`` for training."""
     if parametrization == "op":
-        return torch.softmax(w, dim=-1) @ _OP_ROWS.to(w)
+        return torch.softmax(w, dim=-1) @ _like(_OP_ROWS, w)
     if estimator == "sin-st":
         return _SinSignGrad.apply(w)
     if estimator in ("sigmoid-st", "linear-st"):
@@ -171,7 +183,7 @@ def table_row_values(tables: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
 
 def poly_coefficients(omega: torch.Tensor) -> torch.Tensor:
     """``(n, 4)`` polynomial coefficients ``c0..c3`` of row values ``ω``."""
-    return omega @ _POLY.to(omega)
+    return omega @ _like(_POLY, omega)
 
 
 def num_parameters(parametrization: str) -> int:

@@ -172,3 +172,18 @@ def test_logicnet_trains_the_same_on_triton_and_torch():
         torch.testing.assert_close(got, want, atol=ATOL * 11, rtol=RTOL)
     a, b, c = random_layer(3, 4, torch.Generator())
     assert relaxed_gates(torch.rand(2, 3, device=DEVICE), a, b, c, "triton").shape == (2, 4)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("layout", ["neuron", "batch"])
+def test_cifar_sized_layer_on_the_gpu(layout):
+    """A first layer of the CIFAR-10 shape (9216 inputs, many readers per input): the gathered input
+    gradient is deterministic, the atomic one agrees with it."""
+    gen = torch.Generator().manual_seed(0)
+    a, b, c = random_layer(9216, 20_000, gen, same=100, unread=16)
+    x = torch.rand(1000, 9216, generator=gen).to(DEVICE)
+    g = torch.randn(1000, 20_000, generator=gen).to(DEVICE)
+    _, gx, gc = assert_equal_torch(x, a, b, c, g, layout, "gather")
+    again = grads(lambda *t: relaxed_gates_triton(*t, layout=layout, input_grad="gather"), x, a, b, c, g)
+    assert torch.equal(again[1], gx) and torch.equal(again[2], gc)
+    assert_equal_torch(x, a, b, c, g, layout, "atomic")
