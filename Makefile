@@ -18,14 +18,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Icarus Verilog and Yosys are real dependencies of the hardware flow; Verilator (lint only) is
-# optional for users, installed here so the lint runs in the tests.
+# Icarus Verilog and Yosys are real dependencies of the hardware flow; Verilator (lint only) and
+# nextpnr-ice40 (`ldlgn synth --target ice40-hx8k`) are optional for users, installed here so the
+# tests run them. nextpnr-ecp5 comes from PyPI with the [fpga] extra (part of [dev]).
 tools:
 	@if command -v iverilog >/dev/null && command -v vvp >/dev/null && command -v yosys >/dev/null \
-	    && command -v verilator >/dev/null; then \
+	    && command -v verilator >/dev/null && command -v nextpnr-ice40 >/dev/null; then \
 	  true; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog yosys verilator; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog yosys verilator \
+	    nextpnr-ice40 fpga-icestorm; \
 	elif command -v iverilog >/dev/null && command -v vvp >/dev/null && command -v yosys >/dev/null; then \
 	  echo "ldlgn: Verilator not found: the Verilog lint skips it (sudo apt-get install verilator)" >&2; \
 	else \

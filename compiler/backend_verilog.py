@@ -10,7 +10,7 @@ from .analysis import Analysis
 from .backends import Emitted, register_backend
 from .lint import lint
 from .netlist import Netlist
-from .verilog import MANIFEST, emit_verilog
+from .verilog import DEFAULT_POPCOUNT, MANIFEST, emit_verilog
 from .yosys import yosys_report
 
 log = logging.getLogger(__name__)
@@ -20,19 +20,30 @@ PYVERILOG_MAX_GATES = 20000  #: pyverilog's parser is superlinear; beyond this t
 
 class VerilogBackend:
     name = "verilog"
-    help = "Verilog-2001 RTL (combinational, or pipelined with --pipeline N), linted, with a Yosys report"
+    help = "Verilog-2001 RTL (combinational, or pipelined with --pipeline N|auto), linted, with a Yosys report"
     folder = "verilog"
 
     def options(self) -> dict[str, Any]:
-        return {"pipeline_every": None, "yosys": True}
+        return {
+            "pipeline_every": None,  # logic levels per register stage, "auto", or None
+            "fmax_mhz": None,  # clock target for "auto"
+            "stage_levels": None,  # LUT levels per stage for "auto"
+            "popcount": DEFAULT_POPCOUNT,
+            "argmax": "auto",
+            "fold": None,
+            "yosys": True,
+        }
 
     def emit(self, netlist: Netlist, out_dir: Path, name: str, analysis: Analysis, **options: Any) -> Emitted:
-        design = emit_verilog(netlist, out_dir, name, pipeline_every=options.get("pipeline_every"), analysis=analysis)
+        rtl = {k: options.get(k, v) for k, v in self.options().items() if k != "yosys"}
+        design = emit_verilog(netlist, out_dir, name, analysis=analysis, **rtl)
         lint_report = lint(design, pyverilog=netlist.num_gates <= PYVERILOG_MAX_GATES).check()
         section: dict[str, Any] = {
             "top": design.top,
             "pipeline_every": design.pipeline_every,
             "latency_cycles": design.latency,
+            "stage_levels": design.stage_levels,
+            "head": design.head,
             "lint": lint_report.results,
         }
         log.info("Verilog: top %s in %s, latency %d cycles, lint clean", design.top, out_dir, design.latency)

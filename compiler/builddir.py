@@ -20,7 +20,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 #: files of a build folder that are not artifacts of the build (written by later commands)
-UNTRACKED = ("report.json", "verify.json")
+UNTRACKED = ("report.json", "verify.json", "synth.json")
 
 
 def _umask() -> int:

@@ -182,15 +182,22 @@ class BitHeap:
         return max([s for s in seq if s < self.height], default=2)
 
     def stage(self) -> list[Counter]:
-        """One compression stage: reduce every column to at most the next target height."""
-        target, counters = self._target(), []
+        """One compression stage: reduce every column to at most the next target height (full
+        adders, as Dadda: few counters), or (6:3 counters, as Wallace) compress every column in
+        groups of six, and a last group of three to five, since a full 6:3 counter removes one
+        bit per LUT and a smaller one fewer."""
+        target, counters = (self._target() if self.max_counter == 3 else 2), []
         incoming = [0] * (self.width + 2)
         nxt: list[list[str]] = [[] for _ in range(self.width)]
         for j, col in enumerate(self.columns):
             free, i = len(col), 0
             while free + incoming[j] > target and free >= 2:
-                m = min(self.max_counter, free, free + incoming[j] - target + 1)
-                m = max(m, 2)
+                if self.max_counter == 3:
+                    m = max(2, min(3, free, free + incoming[j] - target + 1))
+                elif free >= 3:
+                    m = min(self.max_counter, free)
+                else:
+                    break
                 width = min(max(1, m.bit_length()), self.width - j)
                 c = Counter(self.next_index, j, col[i : i + m], width)
                 self.next_index += 1

@@ -47,8 +47,10 @@ class VerilogSection(TypedDict, total=False):
     files: list[str]
     gates: int
     top: str
-    pipeline_every: int | None
+    pipeline_every: int | str | None  #: logic levels per stage, "auto" or None
     latency_cycles: int
+    stage_levels: float | None  #: LUT levels per stage with "auto"
+    head: dict[str, Any]  #: popcount, argmax, folding, counted bits, registers of the head
     lint: dict[str, str]
     yosys: YosysSection
 
@@ -58,8 +60,34 @@ class Backends(TypedDict, total=False):
     verilog: VerilogSection
 
 
-class BuildReport(TypedDict):
-    """Everything ``ldlgn compile`` records about a build."""
+class SynthSection(TypedDict, total=False):
+    """FPGA figures of the Verilog design for one target, written by ``ldlgn synth``
+    (``compiler/synth.py``): cells of the design itself, Fmax of the placed and routed harness."""
+
+    target: str
+    device: str
+    luts: int  #: LUT cells (4- or 6-input, ``lut_inputs``)
+    lut_inputs: int
+    comb_cells: int  #: LUT equivalents: LUTs plus two per ECP5 carry cell (CCU2C)
+    flip_flops: int
+    carry_cells: int
+    mux_cells: int
+    luts_by_part: dict[str, int]  #: encoder, logic, popcount, argmax (LUT equivalents)
+    counted_bits: int | None
+    popcount_luts_per_counted_bit: float | None
+    lut_depth: int | None  #: LUT levels of the longest path (``lut6`` only)
+    clock_mhz: float | None
+    fmax_mhz: float | None
+    timing_met: bool | None
+    latency_cycles: int
+    latency_ns: float | None
+    throughput_samples_per_s: float | None
+    tools: dict[str, str]
+    seconds: dict[str, float]
+
+
+class _BuildReportRequired(TypedDict):
+    """The fields every build report has."""
 
     format: str
     version: int
@@ -76,6 +104,12 @@ class BuildReport(TypedDict):
     passes: list[PassRecord]
     backends: Backends
     manifest: dict[str, str]  #: SHA-256 of every artifact, by path relative to the build folder
+
+
+class BuildReport(_BuildReportRequired, total=False):
+    """Everything ``ldlgn compile`` records about a build, and what ``ldlgn synth`` adds."""
+
+    synth: dict[str, SynthSection]  #: by FPGA target
 
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {

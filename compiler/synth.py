@@ -52,7 +52,7 @@ class Target:
 
 
 TARGETS = {
-    "lut6": Target("lut6", "generic 6-input LUTs", "synth -flatten -top {top}; abc -lut 6; opt_clean", 6),
+    "lut6": Target("lut6", "generic 6-input LUTs", "synth -flatten -top {top}; abc -fast -lut 6; opt_clean", 6),
     "ecp5-25k": Target(
         "ecp5-25k",
         "Lattice ECP5 LFE5U-25F (speed grade 6), out of context",

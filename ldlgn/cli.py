@@ -176,11 +176,27 @@ def _add_compile(sub) -> None:
     p.add_argument("--verilog", action="store_true", help="shorthand for --emit verilog")
     p.add_argument(
         "--pipeline",
-        type=int,
+        type=_pipeline_arg,
         default=None,
-        metavar="N",
-        help="Verilog: pipeline registers every N logic levels (default: combinational)",
+        metavar="N|auto",
+        help="Verilog: pipeline registers every N logic levels, or 'auto': wherever a stage would exceed "
+        "--stage-levels estimated LUT levels, in the logic, the popcounts and the argmax (default: combinational)",
     )
+    p.add_argument(
+        "--fmax", type=float, default=None, metavar="MHZ", help="Verilog: --pipeline auto for this clock target"
+    )
+    p.add_argument(
+        "--stage-levels", type=float, default=None, metavar="L", help="Verilog, --pipeline auto: LUT levels per stage"
+    )
+    p.add_argument(
+        "--popcount",
+        choices=("fa", "gpc6", "adder"),
+        default=None,
+        help="Verilog: popcount as full-adder compressor tree (4-input LUT FPGAs, default), 6:3 counter tree "
+        "(6-input LUTs) or the legacy binary adder tree",
+    )
+    p.add_argument("--argmax", choices=("auto", "tree", "allpairs"), default=None, help="Verilog: argmax structure")
+    p.add_argument("--no-fold", action="store_true", help="Verilog: count every output (no folding of the head)")
     p.add_argument("--no-yosys", action="store_true", help="Verilog: skip the Yosys area/LUT report")
     p.add_argument(
         "--passes",
@@ -191,6 +207,15 @@ def _add_compile(sub) -> None:
     )
     p.add_argument("--no-opt", action="store_true", help="same as --passes none")
     p.set_defaults(func=_run_compile)
+
+
+def _pipeline_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of logic levels or 'auto', got {text!r}") from None
 
 
 def _backend_help() -> list[str]:
@@ -211,11 +236,20 @@ def _compile_request(args) -> tuple[tuple[str, ...], dict, list | None]:
     from .compiler.passes import DEFAULT_PASSES, resolve_passes
 
     emit = parse_emit(",".join([args.emit] + ["c"] * args.c + ["verilog"] * args.verilog))
-    if args.pipeline is not None and args.pipeline < 1:
-        raise ValueError(f"--pipeline must be a positive number of logic levels, got {args.pipeline}")
-    if args.pipeline is not None and "verilog" not in emit:
-        raise ValueError("pipeline registers need Verilog output: add --verilog")
-    options = {"verilog": {"pipeline_every": args.pipeline, "yosys": not args.no_yosys}} if "verilog" in emit else {}
+    if isinstance(args.pipeline, int) and args.pipeline < 1:
+        raise ValueError(f"--pipeline must be a positive number of logic levels or 'auto', got {args.pipeline}")
+    rtl = {
+        "pipeline_every": args.pipeline,
+        "fmax_mhz": args.fmax,
+        "stage_levels": args.stage_levels,
+        "popcount": args.popcount,
+        "argmax": args.argmax,
+        "fold": False if args.no_fold else None,
+    }
+    given = {k: v for k, v in rtl.items() if v is not None}
+    if given and "verilog" not in emit:
+        raise ValueError(f"pipeline and head options ({', '.join(given)}) need Verilog output: add --verilog")
+    options = {"verilog": {**given, "yosys": not args.no_yosys}} if "verilog" in emit else {}
     if args.no_opt or args.passes == "none":
         return emit, options, None
     names = [n.strip() for n in args.passes.split(",") if n.strip()] if args.passes else None
@@ -333,12 +367,43 @@ def _run_report(args) -> int:
         y = v.get("yosys")
         if y is not None:
             rows += [("Yosys cells", y["cells"]), ("LUT-6", y["luts"]), ("LUT depth", y["lut_depth"])]
+    from .compiler.fpga import summary_rows
+
+    for section in report.get("synth", {}).values():
+        rows += summary_rows(section)
     for label, value in rows:
         print(f"{label:<24}{value}")
     problems = build_problems(args.build, report)
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _add_synth(sub) -> None:
+    from .compiler.synth import TARGETS
+
+    p = sub.add_parser(
+        "synth",
+        help="FPGA synthesis and place and route of a build's Verilog (LUTs, FFs, Fmax, latency)",
+        description="Synthesize the build's Verilog with Yosys for an FPGA target and, for ecp5-25k and "
+        "ice40-hx8k, place and route it with nextpnr under a clock constraint; write BUILD/synth.json and "
+        "add the figures to report.json. Targets: " + "; ".join(f"{t.name}: {t.device}" for t in TARGETS.values()),
+    )
+    p.add_argument("build", help="build folder made by `ldlgn compile --verilog`")
+    p.add_argument("--target", choices=sorted(TARGETS), default="lut6")
+    p.add_argument("--freq", type=float, default=None, metavar="MHZ", help="clock constraint (default: by target)")
+    p.add_argument("--seed", type=int, default=1, help="placer seed (default: %(default)s)")
+    p.set_defaults(func=_run_synth)
+
+
+def _run_synth(args) -> int:
+    from .compiler.fpga import summary_rows, synth_build
+
+    figures = synth_build(args.build, args.target, clock_mhz=args.freq, seed=args.seed)
+    for label, value in summary_rows(figures):  # type: ignore[arg-type]
+        print(f"{label:<32}{value}")
+    print(f"wrote {Path(args.build) / 'synth.json'}")
+    return 0
 
 
 def _add_demo(sub) -> None:
@@ -399,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ldlgn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_compile, _add_verify, _add_report, _add_demo, _add_reproduce):
+    for add in (_add_train, _add_compile, _add_verify, _add_report, _add_synth, _add_demo, _add_reproduce):
         add(sub)
     return parser
 
