@@ -206,7 +206,7 @@ def image_shape(feature_shape) -> tuple[int, int, int]:
             f"convolutional architectures need image data of shape (height, width) or (channels, height, "
             f"width), such as digits, mnist or cifar10; this data has feature shape {shape}"
         )
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,11 @@ def _pad_rewrite(a: np.ndarray, b: np.ndarray, tables: np.ndarray, n_in: int):
 class _ImageLayer(nn.Module):
     """Flat and 4-D inputs for a layer over images ``(C, H, W)`` read through ``in_index``."""
 
+    kernel_size: int  # window geometry and output size, set by the layer
+    stride: int
+    padding: int
+    out_size: tuple[int, int]
+
     def _setup_image(self, channels: int, in_size, in_index) -> None:
         self.in_channels = int(channels)
         self.in_size = (int(in_size[0]), int(in_size[1]))
@@ -108,6 +113,10 @@ class _ImageLayer(nn.Module):
         if x.dim() != 2 or x.shape[1] != self.n_in:
             raise ValueError(f"{type(self).__name__} expects input (batch, {self.n_in}), got {tuple(x.shape)}")
         return x, image
+
+    def _out_size(self) -> tuple[int, int]:
+        k, s, p = self.kernel_size, self.stride, self.padding
+        return output_size(self.in_size[0], k, s, p), output_size(self.in_size[1], k, s, p)
 
     def _shaped(self, y: torch.Tensor, image: bool, channels: int) -> torch.Tensor:
         return y.reshape(y.shape[0], channels, *self.out_size) if image else y
@@ -149,7 +158,7 @@ class LogicConv2d(_ImageLayer):
         self.out_channels, self.kernel_size, self.stride = int(out_channels), int(kernel_size), int(stride)
         self.padding = self.kernel_size // 2 if padding is None else int(padding)
         self.depth, self.group = int(tree_depth), int(group)
-        self.out_size = tuple(output_size(s, self.kernel_size, self.stride, self.padding) for s in self.in_size)
+        self.out_size = self._out_size()
         self.positions = self.out_size[0] * self.out_size[1]
         self.parametrization, self.estimator, self.init = parametrization, estimator, init
         self.grad_factor, self.backend = float(grad_factor), backend
@@ -287,7 +296,7 @@ class OrPool2d(_ImageLayer):
         self.padding = int(padding)
         if self.kernel_size < 2 or self.stride < 1 or not 0 <= self.padding <= self.kernel_size // 2:
             raise ValueError(f"OR pooling needs a window ≥ 2, stride ≥ 1 and padding ≤ {self.kernel_size // 2}")
-        self.out_size = tuple(output_size(s, self.kernel_size, self.stride, self.padding) for s in self.in_size)
+        self.out_size = self._out_size()
         self.windows = self._windows()
         self._windows_t: torch.Tensor | None = None
 

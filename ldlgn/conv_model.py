@@ -131,7 +131,10 @@ class ConvLogicNet(GateNet):
     def discrete_layers(self) -> list[DiscreteLayer]:
         layers: list[DiscreteLayer] = []
         for block in self.blocks:
-            layers += [block.discrete()] if isinstance(block, LogicLayer) else block.discrete_layers()
+            if isinstance(block, LogicLayer):
+                layers.append(block.discrete())
+            elif isinstance(block, LogicConv2d | OrPool2d):
+                layers += block.discrete_layers()
         return layers
 
     def extra_repr(self) -> str:
