@@ -8,9 +8,10 @@ each replay and writes its bits into the graph's static input.
 
 Capture needs a few eager warm-up steps (they build the kernels' caches and the optimizer state).
 They run on a snapshot: afterwards the parameters and the Adam state are restored in place, so
-the run continues as if they never happened. Adam runs in its ``capturable`` form, whose
-arithmetic on the device rounds slightly differently from the eager form: a graphed run follows
-the eager one to float32 tolerance, not bit for bit. The loss is read after the replay, so a
+the run continues as if they never happened. Adam runs fused (one kernel updates every parameter,
+where the default form makes a dozen passes over them; its step counts live on the device), whose
+arithmetic rounds slightly differently from the eager form: a graphed run follows the eager one
+to float32 tolerance, not bit for bit. The loss is read after the replay, so a
 diverged step has already reached the parameters in memory when the run stops; the checkpoints on
 disk are those of earlier evaluations, as in an eager run.
 """
@@ -50,7 +51,7 @@ def make_step(net: nn.Module, model: nn.Module, opt: torch.optim.Optimizer, grap
         return graphed
 
     for group in opt.param_groups:  # the last.pt of a graphed run resumes eagerly, on any device
-        group["capturable"] = False
+        group["capturable"], group["fused"] = False, None
 
     def eager(x: torch.Tensor, y: torch.Tensor, step: int) -> float:
         opt.zero_grad(set_to_none=True)
@@ -70,7 +71,7 @@ class GraphedStep:
         if not (isinstance(x, torch.Tensor) and x.device.type == "cuda"):
             raise ValueError("a CUDA graph captures work on a CUDA device: train with --device cuda")
         self.model, self.opt, self.loss_fn = model, opt, loss_fn
-        _make_capturable(opt)
+        _graph_safe(opt)
         self.bits = model.encoder(x).detach().clone()
         self.y = y.detach().clone()
         saved = _snapshot(model, opt)
@@ -114,10 +115,10 @@ def _encoded_inputs(model: nn.Module) -> Iterator[None]:
         model.encoder = encoder
 
 
-def _make_capturable(opt: torch.optim.Optimizer) -> None:
-    """Switch Adam to its capturable form (its step counts become device tensors)."""
+def _graph_safe(opt: torch.optim.Optimizer) -> None:
+    """Switch Adam to its fused, capturable form (its step counts become device tensors)."""
     for group in opt.param_groups:
-        group["capturable"] = True
+        group["capturable"], group["fused"] = True, True
         for p in group["params"]:
             state = opt.state.get(p)
             if state and "step" in state:

@@ -26,6 +26,7 @@ on CPU tensors (slow: tests only). The kernels are built on first use, in the mo
 asks for at that moment.
 """
 
+import functools
 import os
 from types import SimpleNamespace
 
@@ -38,6 +39,7 @@ INPUT_GRADS = ("gather", "atomic")
 #: what :func:`relaxed_gates_triton` uses when not told otherwise (see :func:`configure`)
 DEFAULTS = {"layout": "neuron", "input_grad": "gather"}
 _TILE = 1024  #: elements of a (gates × batch) tile a program works on
+_MIN_TILE = 128  #: the smallest tile (small batches on a big GPU)
 _MAX_BLOCK_B = 64  #: most batch rows in a tile (neuron-major)
 
 __all__ = ["DEFAULTS", "INPUT_GRADS", "LAYOUTS", "configure", "reverse_index", "relaxed_gates_triton", "usable"]
@@ -269,12 +271,21 @@ def reverse_index(a: torch.Tensor, b: torch.Tensor, n_in: int) -> tuple[torch.Te
 
 
 # ---- launch geometry ---------------------------------------------------------------------------
-def _blocks(batch: int, layout: str) -> tuple[int, int]:
-    """``(BLOCK_N, BLOCK_B)`` of a ``_TILE``-element tile: neuron-major spans the batch first (its
-    contiguous axis), batch-major the gates."""
+def _blocks(batch: int, layout: str, rows: int, device: torch.device) -> tuple[int, int]:
+    """``(BLOCK_N, BLOCK_B)``: neuron-major tiles span the batch first (its contiguous axis),
+    batch-major ones the gates. Tiles hold ``_TILE`` elements, fewer when that would leave the
+    GPU with too few programs to hide the gathers' latency (small batches)."""
     fit = triton.next_power_of_2(max(batch, 1))
     block_b = min(fit, _MAX_BLOCK_B) if layout == "neuron" else min(fit, 8)
-    return _TILE // block_b, block_b
+    tile, enough = _TILE, 8 * _multiprocessors(device)
+    while tile > max(_MIN_TILE, block_b) and triton.cdiv(rows * block_b, tile) * triton.cdiv(batch, block_b) < enough:
+        tile //= 2
+    return tile // block_b, block_b
+
+
+@functools.cache
+def _multiprocessors(device: torch.device) -> int:
+    return torch.cuda.get_device_properties(device).multi_processor_count if device.type == "cuda" else 1
 
 
 def _strides(t: torch.Tensor) -> tuple[int, int]:
@@ -295,9 +306,11 @@ class RelaxedGatesTriton(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, c, a, b, layout, input_grad):
         batch, n = x.shape[0], a.shape[0]
+        if layout == "neuron" and batch > 1 and x.stride(1) == 1:  # a batch-major input (the encoder's)
+            x = x.t().contiguous().t()  # one transpose, and the gathers read contiguous rows
         y = _empty(batch, n, layout, x)
         if batch and n:
-            bn, bb = _blocks(batch, layout)
+            bn, bb = _blocks(batch, layout, n, x.device)
             grid = (triton.cdiv(n, bn), triton.cdiv(batch, bb))
             _kernels().forward[grid](x, a, b, c, y, batch, n, *_strides(x), *_strides(y), BLOCK_N=bn, BLOCK_B=bb)
         ctx.save_for_backward(x, c, a, b)
@@ -316,7 +329,7 @@ class RelaxedGatesTriton(torch.autograd.Function):
         gx = None
         if not (batch and n):
             return (torch.zeros_like(x) if need_x else None), (gc if need_c else None), None, None, None, None
-        bn, bb = _blocks(batch, layout)
+        bn, bb = _blocks(batch, layout, n, x.device)
         k = _kernels()
         if need_x and input_grad == "atomic":
             gx = torch.zeros_like(x) if layout == "batch" else _empty(batch, n_in, layout, x).zero_()
@@ -331,6 +344,7 @@ class RelaxedGatesTriton(torch.autograd.Function):
         if need_x:
             indptr, slots = reverse_index(a, b, n_in)
             gx = _empty(batch, n_in, layout, x)
+            bn, bb = _blocks(batch, layout, n_in, x.device)
             grid = (triton.cdiv(n_in, bn), triton.cdiv(batch, bb))
             k.input_grad_gather[grid](
                 x, a, b, c, g, indptr, slots, gx, batch, n_in,
