@@ -88,7 +88,7 @@ Item = Conv | Pool | Dense
 #: named architectures; ``cdlgn-mnist-*`` and ``cdlgn-cifar10-*`` follow the shapes of the CDLGN
 #: paper's models (Petersen et al., 2024) with channel scale k (docs/convolutions.md)
 PRESETS: dict[str, str] = {
-    "cdlgn-digits": "conv:32:3:depth=3,pool,conv:64:3:depth=3,pool,fc:2000,fc:1000",
+    "cdlgn-digits": "conv:32:3,fc:2000,fc:2000,fc:2000,fc:2000",
     "cdlgn-mnist-s": (
         "conv:16:5:pad=0:depth=3,pool,conv:48:3:pad=0:depth=3,pool:pad=1,"
         "conv:144:3:pad=0:depth=3,pool:pad=1,fc:20480,fc:10240,fc:5120"
