@@ -29,6 +29,7 @@ import torch
 
 from .compiler import truth_tables as tt
 from .config import IWP_ESTIMATORS, IWP_INITS, OP_INITS, PARAMETRIZATIONS
+from .functional import triton_installed
 
 #: residual shift µ per estimator (the paper's defaults: 1.2 for sin, 3.0 for sigmoid; the paper
 #: sets none for linear: 1.5 keeps ``clamp(Ω, 0, 1)`` four σ clear of its threshold 0.5)
@@ -182,7 +183,12 @@ def table_row_values(tables: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
 
 
 def poly_coefficients(omega: torch.Tensor) -> torch.Tensor:
-    """``(n, 4)`` polynomial coefficients ``c0..c3`` of row values ``ω``."""
+    """``(n, 4)`` polynomial coefficients ``c0..c3`` of row values ``ω``. On CUDA, float32, with
+    Triton installed: one small kernel (:func:`ldlgn.triton_kernels.poly_coefficients`)."""
+    if omega.is_cuda and omega.dtype == torch.float32 and triton_installed():
+        from .triton_kernels import poly_coefficients as on_gpu
+
+        return on_gpu(omega)
     return omega @ _like(_POLY, omega)
 
 

@@ -17,7 +17,7 @@ from ldlgn.compiler import truth_tables as tt  # after the interpreter mode is c
 from ldlgn.functional import relaxed_gates, relaxed_gates_torch, resolve_backend
 from ldlgn.model import LogicNet
 from ldlgn.numba_kernels import build_reverse_index
-from ldlgn.triton_kernels import relaxed_gates_triton, reverse_index, usable
+from ldlgn.triton_kernels import poly_coefficients, relaxed_gates_triton, reverse_index, usable
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 ATOL, RTOL = 2e-5, 1e-4
@@ -147,6 +147,23 @@ def test_bad_input_is_refused(monkeypatch):
         resolve_backend("triton", cpu)
     assert resolve_backend("auto", cpu) == "numba"  # the CPU paths stay as they were
     assert resolve_backend("auto", cpu.double()) == "torch"
+
+
+@pytest.mark.parametrize("n", [1, 300])
+def test_coefficient_map_equals_the_matrix_product(n):
+    gen = torch.Generator().manual_seed(n)
+    omega = torch.rand(n, 4, generator=gen).to(DEVICE)
+    g = torch.randn(n, 4, generator=gen).to(DEVICE)
+    poly = torch.tensor(tt.ROWS_TO_POLY, dtype=torch.float32, device=DEVICE)
+    outs = []
+    for fn in (poly_coefficients, lambda w: w @ poly):
+        w = omega.clone().requires_grad_(True)
+        c = fn(w)
+        outs.append((c.detach(), *torch.autograd.grad(c, (w,), g)))
+    for got, want in zip(*outs):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"\(n, 4\)"):
+        poly_coefficients(omega[:, :3])
 
 
 @pytest.mark.cuda
