@@ -184,9 +184,9 @@ def table_row_values(tables: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
 
 def poly_coefficients(omega: torch.Tensor) -> torch.Tensor:
     """``(n, 4)`` polynomial coefficients ``c0..c3`` of row values ``ω``. On CUDA, float32, with
-    Triton installed: one small kernel (:func:`ldlgn.triton_kernels.poly_coefficients`)."""
+    Triton installed: one small kernel (:func:`ldlgn.triton_coefficients.poly_coefficients`)."""
     if omega.is_cuda and omega.dtype == torch.float32 and triton_installed():
-        from .triton_kernels import poly_coefficients as on_gpu
+        from .triton_coefficients import poly_coefficients as on_gpu
 
         return on_gpu(omega)
     return omega @ _like(_POLY, omega)

@@ -41,14 +41,12 @@ DEFAULTS = {"layout": "neuron", "input_grad": "gather"}
 _TILE = 1024  #: elements of a (gates × batch) tile a program works on
 _MIN_TILE = 128  #: the smallest tile (small batches on a big GPU)
 _MAX_BLOCK_B = 64  #: most batch rows in a tile (neuron-major)
-_POLY_BLOCK = 256  #: gates per program of the coefficient map
 
 __all__ = [
     "DEFAULTS",
     "INPUT_GRADS",
     "LAYOUTS",
     "configure",
-    "poly_coefficients",
     "relaxed_gates_triton",
     "reverse_index",
     "usable",
@@ -200,34 +198,6 @@ def _grads_atomic(
     tl.store(gc_ptr + gates * 4 + 3, tl.sum(s3, axis=1), mask=gm)
 
 
-def _poly(omega_ptr, c_ptr, n, BLOCK: tl.constexpr):
-    """``c = ω @ ROWS_TO_POLY`` row by row (docs/truth-tables.md), summed in row order."""
-    i = (tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)).to(tl.int64) * 4
-    m = i < n * 4
-    w0 = tl.load(omega_ptr + i, mask=m, other=0.0)
-    w1 = tl.load(omega_ptr + i + 1, mask=m, other=0.0)
-    w2 = tl.load(omega_ptr + i + 2, mask=m, other=0.0)
-    w3 = tl.load(omega_ptr + i + 3, mask=m, other=0.0)
-    tl.store(c_ptr + i, w0, mask=m)
-    tl.store(c_ptr + i + 1, w2 - w0, mask=m)
-    tl.store(c_ptr + i + 2, w1 - w0, mask=m)
-    tl.store(c_ptr + i + 3, ((w0 - w1) - w2) + w3, mask=m)
-
-
-def _poly_grad(gc_ptr, gw_ptr, n, BLOCK: tl.constexpr):
-    """``gω = gc @ ROWS_TO_POLYᵀ``."""
-    i = (tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)).to(tl.int64) * 4
-    m = i < n * 4
-    g0 = tl.load(gc_ptr + i, mask=m, other=0.0)
-    g1 = tl.load(gc_ptr + i + 1, mask=m, other=0.0)
-    g2 = tl.load(gc_ptr + i + 2, mask=m, other=0.0)
-    g3 = tl.load(gc_ptr + i + 3, mask=m, other=0.0)
-    tl.store(gw_ptr + i, ((g0 - g1) - g2) + g3, mask=m)
-    tl.store(gw_ptr + i + 1, g2 - g3, mask=m)
-    tl.store(gw_ptr + i + 2, g1 - g3, mask=m)
-    tl.store(gw_ptr + i + 3, g3, mask=m)
-
-
 _BUILT: dict[bool, SimpleNamespace] = {}
 
 
@@ -240,8 +210,6 @@ def _kernels() -> SimpleNamespace:
             coeff_grad=triton.jit(_coeff_grad),
             input_grad_gather=triton.jit(_input_grad_gather),
             grads_atomic=triton.jit(_grads_atomic),
-            poly=triton.jit(_poly),
-            poly_grad=triton.jit(_poly_grad),
         )
     return _BUILT[interpret]
 
@@ -427,40 +395,3 @@ def relaxed_gates_triton(
     a, b = a.contiguous(), b.contiguous()
     _connections(a, b, x.shape[1])
     return RelaxedGatesTriton.apply(x, c.contiguous(), a, b, layout, input_grad)
-
-
-# ---- the coefficient map -------------------------------------------------------------------------
-class PolyCoefficients(torch.autograd.Function):
-    """``ω (n, 4) → c (n, 4)`` in one small kernel each way: as a matrix product, ``(n, 4) @ (4, 4)``
-    is a shape cuBLAS serves badly (about 70 µs per 128,000-gate layer on an H200, forward and
-    backward together, most of a batch-1 step)."""
-
-    @staticmethod
-    def forward(ctx, omega):
-        omega = omega.contiguous()
-        c = torch.empty_like(omega)
-        n = omega.shape[0]
-        if n:
-            _kernels().poly[(triton.cdiv(n, _POLY_BLOCK),)](omega, c, n, BLOCK=_POLY_BLOCK)
-        return c
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_c):
-        grad_c = grad_c.float().contiguous()
-        grad = torch.empty_like(grad_c)
-        n = grad_c.shape[0]
-        if n:
-            _kernels().poly_grad[(triton.cdiv(n, _POLY_BLOCK),)](grad_c, grad, n, BLOCK=_POLY_BLOCK)
-        return grad
-
-
-def poly_coefficients(omega: torch.Tensor) -> torch.Tensor:
-    """:func:`ldlgn.parametrization.poly_coefficients` on the Triton kernels: ``omega (n, 4)``
-    float32 (CUDA, or the CPU under the interpreter)."""
-    why = usable(omega)
-    if why:
-        raise ValueError(why)
-    if omega.ndim != 2 or omega.shape[1] != 4:
-        raise ValueError(f"need row values of shape (n, 4), got {tuple(omega.shape)}")
-    return PolyCoefficients.apply(omega)

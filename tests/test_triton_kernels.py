@@ -17,7 +17,8 @@ from ldlgn.compiler import truth_tables as tt  # after the interpreter mode is c
 from ldlgn.functional import relaxed_gates, relaxed_gates_torch, resolve_backend
 from ldlgn.model import LogicNet
 from ldlgn.numba_kernels import build_reverse_index
-from ldlgn.triton_kernels import poly_coefficients, relaxed_gates_triton, reverse_index, usable
+from ldlgn.triton_coefficients import poly_coefficients
+from ldlgn.triton_kernels import relaxed_gates_triton, reverse_index, usable
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 ATOL, RTOL = 2e-5, 1e-4
