@@ -29,8 +29,9 @@ from .netlist import CONST1
 POPCOUNTS = ("fa", "gpc6", "adder")
 #: argmax structures: comparator tree, all-pairs comparison, or chosen by the class count
 ARGMAXES = ("auto", "tree", "allpairs")
-#: most classes for which ``argmax="auto"`` compares all pairs (k(k-1)/2 comparators)
-ALLPAIRS_MAX_CLASSES = 16
+#: most classes for which ``argmax="auto"`` compares all pairs (k(k-1)/2 comparators): on the
+#: digits demo (10 classes) all pairs took 824 ECP5 LUTs against about 250 for the tree
+ALLPAIRS_MAX_CLASSES = 4
 #: largest counter of each compressor kind: inputs of one column it compresses into one bit
 MAX_COUNTER = {"fa": 3, "gpc6": 6}
 

@@ -91,7 +91,9 @@ def _bands(analysis: Analysis, pipeline_every: int | str | None, budget: float |
         if budget is None:
             raise ValueError("pipeline_every='auto' needs a stage budget")
         of_level = np.array(band_of_levels(analysis.depth, budget, encoder_levels(net.input_bits)) or [0])
-        return int(of_level.max()) + 1, of_level[np.minimum(level, of_level.size - 1)]
+        band = of_level[np.minimum(level, of_level.size - 1)]
+        band[analysis.level == 0] = 0  # inputs: band 0, alone when the encoder fills a stage
+        return int(of_level.max()) + 1, band
     return max(1, -(-analysis.depth // int(pipeline_every))), level // int(pipeline_every)
 
 
