@@ -200,7 +200,7 @@ def main(argv=None) -> int:
     print("\nsummary")
     show(rows)
     if args.json:
-        import triton
+        import triton  # type: ignore[import-untyped]  # triton ships no type information
 
         meta = {
             "device": torch.cuda.get_device_name() if clock.cuda else platform.processor() or "cpu",

@@ -22,6 +22,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -131,7 +132,7 @@ def wrap(model: torch.nn.Module, ctx: Context) -> torch.nn.Module:
     ids = [ctx.local_rank] if on_gpu else None
     # newer torch names the option forward_sync_buffers (it still syncs once, at init: harmless here)
     newer = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
-    no_sync = {"forward_sync_buffers": False} if newer else {"broadcast_buffers": False}
+    no_sync: dict[str, Any] = {"forward_sync_buffers": False} if newer else {"broadcast_buffers": False}
     return DistributedDataParallel(model, device_ids=ids, **no_sync)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import torch
 from torch import nn
@@ -72,7 +73,8 @@ class GraphedStep:
             raise ValueError("a CUDA graph captures work on a CUDA device: train with --device cuda")
         self.model, self.opt, self.loss_fn = model, opt, loss_fn
         _graph_safe(opt)
-        self.bits = model.encoder(x).detach().clone()
+        self.encoder = cast(nn.Module, model.encoder)  # runs eagerly before each replay
+        self.bits = self.encoder(x).detach().clone()
         self.y = y.detach().clone()
         saved = _snapshot(model, opt)
         side = torch.cuda.Stream()
@@ -98,7 +100,7 @@ class GraphedStep:
         """Run the step on ``(x, y)``; returns the loss (a static tensor the next replay overwrites)."""
         if y.shape != self.y.shape:
             raise ValueError(f"a CUDA graph replays batches of {len(self.y)} rows, got {len(y)}")
-        self.bits.copy_(self.model.encoder(x))
+        self.bits.copy_(self.encoder(x))
         self.y.copy_(y)
         self.graph.replay()
         return self.loss
@@ -137,9 +139,9 @@ def _restore(saved: tuple[list[torch.Tensor], dict], model: nn.Module, opt: torc
     params, state = saved
     for p, value in zip(model.parameters(), params):
         p.copy_(value)
-    for p, current in opt.state.items():
+    for param, current in opt.state.items():
         for key, tensor in current.items():
-            if p in state:
-                tensor.copy_(state[p][key])
+            if param in state:
+                tensor.copy_(state[param][key])
             else:
                 tensor.zero_()
