@@ -105,6 +105,27 @@ def _check_x(design: VerilogDesign, x) -> np.ndarray:
     return x.astype(np.int64)
 
 
+def _design_and_expected(design_or_netlist, x, expected_scores, expected_classes, pipelined, pipeline_every, work):
+    """The design to simulate (a netlist is emitted into ``work/rtl``) and the expected outputs
+    (a netlist's reference prediction when none are given)."""
+    if isinstance(design_or_netlist, Netlist):
+        net = design_or_netlist
+        every = (pipeline_every or DEFAULT_PIPELINE_EVERY) if pipelined else None
+        design = emit_verilog(net, work / "rtl", name=_module_name(net.name), pipeline_every=every)
+        if expected_scores is None and expected_classes is None:
+            expected_scores, expected_classes = reference_predict(net, x)
+    elif isinstance(design_or_netlist, VerilogDesign):
+        design = design_or_netlist
+        if pipelined is not None and bool(pipelined) != design.pipelined:
+            kind = "pipelined" if design.pipelined else "combinational"
+            raise ValueError(f"pipelined={pipelined} but the design is {kind}")
+    else:
+        raise TypeError(f"simulate needs a VerilogDesign or a Netlist, got {type(design_or_netlist).__name__}")
+    if expected_scores is None or expected_classes is None:
+        raise ValueError("expected_scores and expected_classes are needed to check a VerilogDesign")
+    return design, expected_scores, expected_classes
+
+
 def simulate(
     design_or_netlist,
     x,
@@ -123,8 +144,8 @@ def simulate(
 
     ``design_or_netlist``: a :class:`VerilogDesign`, or a :class:`Netlist` that is emitted first
     (combinational, or pipelined every ``pipeline_every`` levels when ``pipelined``). Expected
-    values default to the netlist's reference :meth:`Netlist.predict`. ``work_dir``: where build
-    and result files go (default: a temporary folder, removed afterwards unless ``keep``).
+    values default to the netlist's reference prediction (:func:`ldlgn.compiler.reference.predict`).
+    ``work_dir``: where build and result files go (default: a temporary folder, removed afterwards unless ``keep``).
     ``jobs``: simulator processes sharing the vectors (contiguous slices; each pipelined one
     starts from reset). ``reorder``: drive the samples sorted by expected class and scores, so
     that similar samples follow each other and fewer wires toggle (an event-driven simulator pays
@@ -140,22 +161,9 @@ def simulate(
     work = Path(tempfile.mkdtemp(prefix="ldlgn_sim_") if own_dir else work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     try:
-        if isinstance(design_or_netlist, Netlist):
-            net = design_or_netlist
-            every = (pipeline_every or DEFAULT_PIPELINE_EVERY) if pipelined else None
-            design = emit_verilog(net, work / "rtl", name=_module_name(net.name), pipeline_every=every)
-            if expected_scores is None and expected_classes is None:
-                expected_scores, expected_classes = reference_predict(net, x)
-        elif isinstance(design_or_netlist, VerilogDesign):
-            design = design_or_netlist
-            if pipelined is not None and bool(pipelined) != design.pipelined:
-                raise ValueError(
-                    f"pipelined={pipelined} but the design is {'pipelined' if design.pipelined else 'combinational'}"
-                )
-        else:
-            raise TypeError(f"simulate needs a VerilogDesign or a Netlist, got {type(design_or_netlist).__name__}")
-        if expected_scores is None or expected_classes is None:
-            raise ValueError("expected_scores and expected_classes are needed to check a VerilogDesign")
+        design, expected_scores, expected_classes = _design_and_expected(
+            design_or_netlist, x, expected_scores, expected_classes, pipelined, pipeline_every, work
+        )
         x = _check_x(design, x)
         scores, classes = _check_expected(design, len(x), expected_scores, expected_classes)
         if not reorder:
