@@ -17,6 +17,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from ldlgn.compiler.serialize import load_netlist
 from ldlgn.compiler.synth import synthesize
 from ldlgn.compiler.verilog import emit_verilog
 
-VARIANTS = {
+VARIANTS: dict[str, dict[str, Any]] = {
     "legacy, combinational": dict(popcount="adder"),
     "legacy, every 2 levels": dict(popcount="adder", pipeline_every=2),
     "new, combinational": dict(),

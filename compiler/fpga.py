@@ -82,7 +82,7 @@ def summary_rows(section: SynthSection) -> list[tuple[str, Any]]:
     if section.get("fmax_mhz") is not None:
         rows.append((f"{t} Fmax", f"{section['fmax_mhz']} MHz (constraint {section.get('clock_mhz')} MHz)"))
         rows.append((f"{t} latency", f"{section.get('latency_cycles')} cycles, {section.get('latency_ns')} ns"))
-        rows.append((f"{t} throughput", f"{section.get('throughput_samples_per_s', 0) / 1e6:.1f} M samples/s"))
+        rows.append((f"{t} throughput", f"{(section.get('throughput_samples_per_s') or 0) / 1e6:.1f} M samples/s"))
     elif section.get("lut_depth") is not None:
         rows.append((f"{t} LUT depth", section["lut_depth"]))
     return rows

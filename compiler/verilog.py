@@ -137,7 +137,7 @@ def emit_verilog(
     netlist: Netlist,
     out_dir,
     name: str = "net",
-    pipeline_every: int | None = None,
+    pipeline_every: int | str | None = None,
     chunk_size: int = 2000,
     analysis: Analysis | None = None,
     *,

@@ -62,10 +62,10 @@ def _folding_net() -> Netlist:
     """Inputs a = x0 > 3, b = x1 > 5. Gates: g0 = a AND b (node 4), g1 = NOT g0 (5),
     g2 = a NAND b (6), g3 = a OR b (7). Class 0: g0, g1, CONST1, g3, g3, a (a pair of complements,
     a constant, a repeat); class 1: g0, g2, CONST0, a, a, a."""
-    fanin = [[2, 3], [4, 4], [2, 3], [2, 3]]
-    tables = [8, 3, 7, 14]
-    outputs = [4, 5, 1, 7, 7, 2, 4, 6, 0, 2, 2, 2]
-    return Netlist([0, 1], [3, 5], 2, 4, fanin, tables, outputs, 2).validate()
+    fanin = np.array([[2, 3], [4, 4], [2, 3], [2, 3]])
+    tables = np.array([8, 3, 7, 14])
+    outputs = np.array([4, 5, 1, 7, 7, 2, 4, 6, 0, 2, 2, 2])
+    return Netlist(np.array([0, 1]), np.array([3, 5]), 2, 4, fanin, tables, outputs, 2).validate()
 
 
 def test_folding_keeps_scores():
@@ -122,9 +122,8 @@ def test_variants_bit_exact(head, classes, gates, pipeline):
 
 def _tie_net(classes: int) -> Netlist:
     """Group size 1: class c's score is x_c > 0, so most samples tie between several classes."""
-    return Netlist(
-        list(range(classes)), [0] * classes, classes, 2, np.zeros((0, 2)), [], 2 + np.arange(classes), classes
-    ).validate()
+    features, zeros = np.arange(classes), np.zeros(classes, np.int64)
+    return Netlist(features, zeros, classes, 2, np.zeros((0, 2)), np.zeros(0), 2 + features, classes).validate()
 
 
 @pytest.mark.parametrize("argmax", ["tree", "allpairs"])
