@@ -66,7 +66,8 @@ def run_demo(
     log("[2/5] compiling: netlist, optimization, C, Verilog, Yosys")
     model = load(out / "model.pt")
     build = out / "build"
-    report = compile_model(model, build, "digits", emit=("c", "verilog"), source=str(out / "model.pt"))
+    rtl = {"verilog": {"pipeline_every": "auto"}}  # registers by estimated LUT levels (docs/fpga.md)
+    report = compile_model(model, build, "digits", ("c", "verilog"), rtl, source=str(out / "model.pt"))
     ds = load_dataset("digits", seed=cfg.seed)
     log(f"[3/5] verifying every engine on the whole test split ({len(ds.y_test)} samples)")
     rows = verify(model, build, ds.x_test, ds.y_test, log_line=lambda m: log("    " + m))
@@ -83,6 +84,8 @@ def run_demo(
         "gates_optimized": report["gates_opt"],
         "depth": report["depth"],
         "lut6": report["backends"].get("verilog", {}).get("yosys", {}).get("luts"),
+        "flip_flops": report["backends"].get("verilog", {}).get("yosys", {}).get("flip_flops"),
+        "latency_cycles": report["backends"].get("verilog", {}).get("latency_cycles"),
         "c_samples_per_s": round(c_rate),
         "engines": {r.engine: {"agreement": r.agreement, "samples": r.samples} for r in rows},
         "artifacts": {"model": str(out / "model.pt"), "build": str(build), "plots": [str(p) for p in plots]},
@@ -100,7 +103,8 @@ def _summary_lines(s: dict, rows: list) -> list[str]:
     return [
         f"accuracy (test, discretized)  {s['test_acc_discrete']:.4f}",
         f"gates trained → optimized     {s['gates_trained']} → {s['gates_optimized']} (logic depth {s['depth']})",
-        f"LUT-6 estimate (Yosys)        {s['lut6']}",
+        f"FPGA (Yosys, generic LUT-6)   {s['lut6']} LUT-6, {s['flip_flops']} FFs, {s['latency_cycles']} cycles",
+        f"Fmax (not run by the demo)    ldlgn synth {s['artifacts']['build']} --target ecp5-25k|ice40-hx8k",
         f"C inference (1 thread)        {s['c_samples_per_s'] / 1e6:.2f} M samples/s",
         f"agreement with torch eval     {agree}",
         f"result                        {'ALL ENGINES AGREE' if s['passed'] else 'MISMATCH'}",
