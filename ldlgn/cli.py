@@ -430,13 +430,20 @@ def _add_reproduce(sub) -> None:
     )
     p.add_argument("--out", required=True, help="folder for the record, the figures and the training runs")
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the pipeline in about a minute")
+    p.add_argument(
+        "--only",
+        default=None,
+        metavar="LIST",
+        help="comma-separated claims to measure (a,b,c,d,e; default: all); the others are kept from "
+        "an earlier record of the same mode in OUT",
+    )
     p.set_defaults(func=_run_reproduce)
 
 
 def _run_reproduce(args) -> int:
     from .reproduce import run_reproduce
 
-    record = run_reproduce(args.out, quick=args.quick)
+    record = run_reproduce(args.out, quick=args.quick, only=args.only)
     print(Path(args.out, "claims.md").read_text(), end="")
     print(f"wrote {Path(args.out) / 'reproduce.json'} and {', '.join(record['figures'])} ({record['seconds']} s)")
     return 0

@@ -32,6 +32,17 @@ def test_reproduce_quick_writes_every_claim(tmp_path, capsys):
     table = (out / "claims.md").read_text()
     assert table.count("\n| (") == 5 and "ldlgn train --preset cifar-paper --depth 20" in table
     assert "| (b) steps to OP's best accuracy |" in capsys.readouterr().out
+    # one claim again: the others stay as measured
+    assert main(["reproduce", "--quick", "--only", "a,e", "--out", str(out)]) == 0
+    again = json.loads((out / "reproduce.json").read_text())["claims"]
+    assert list(again) == ["a", "b", "c", "d", "e"] and again["b"] == claims["b"] and again["d"] == claims["d"]
+    assert again["a"]["command"] == f"ldlgn reproduce --quick --only a --out {out}"
+
+
+def test_only_names_known_claims(tmp_path, capsys):
+    assert main(["reproduce", "--only", "b,x", "--out", str(tmp_path)]) == 2
+    assert "unknown claims ['x']" in capsys.readouterr().err
+    assert not (tmp_path / "reproduce.json").exists()
 
 
 def test_steps_to_reach():
