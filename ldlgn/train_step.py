@@ -9,11 +9,11 @@ each replay and writes its bits into the graph's static input.
 Capture needs a few eager warm-up steps (they build the kernels' caches and the optimizer state).
 They run on a snapshot: afterwards the parameters and the Adam state are restored in place, so
 the run continues as if they never happened. Adam runs fused (one kernel updates every parameter,
-where the default form makes a dozen passes over them; its step counts live on the device), whose
+where the default form makes several passes over them; its step counts live on the device), whose
 arithmetic rounds slightly differently from the eager form: a graphed run follows the eager one
-to float32 tolerance, not bit for bit. The loss is read after the replay, so a
-diverged step has already reached the parameters in memory when the run stops; the checkpoints on
-disk are those of earlier evaluations, as in an eager run.
+to float32 tolerance, not bit for bit. The loss is read after the replay, so a diverged step has
+already reached the parameters in memory when the run stops; the checkpoints on disk are those of
+earlier evaluations, as in an eager run.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ WARMUP_STEPS = 3
 __all__ = ["WARMUP_STEPS", "GraphedStep", "make_step"]
 
 
-def make_step(net: nn.Module, model: nn.Module, opt: torch.optim.Optimizer, graphs: bool, ctx: Context, check: Check):
+def make_step(
+    net: nn.Module, model: nn.Module, opt: torch.optim.Optimizer, graphs: bool, ctx: Context, check: Check
+) -> Step:
     """The step function of a run: ``net`` is what the forward calls (``model`` or its DDP wrapper);
     with ``graphs`` the step is captured on its first call and replayed after."""
     loss_fn = nn.CrossEntropyLoss()
@@ -51,7 +53,7 @@ def make_step(net: nn.Module, model: nn.Module, opt: torch.optim.Optimizer, grap
 
         return graphed
 
-    for group in opt.param_groups:  # the last.pt of a graphed run resumes eagerly, on any device
+    for group in opt.param_groups:  # Adam's default form, also when resuming a graphed run's last.pt
         group["capturable"], group["fused"] = False, None
 
     def eager(x: torch.Tensor, y: torch.Tensor, step: int) -> float:
