@@ -13,9 +13,7 @@ from . import __version__
 
 
 def _add_train(sub) -> None:
-    from .arch import PRESETS as ARCH_PRESETS
-    from .config import BACKENDS, CONNECTIONS, ENCODINGS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS, TrainConfig
-    from .presets import PRESETS
+    from .config import TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser(
@@ -24,14 +22,44 @@ def _add_train(sub) -> None:
         description="Train a light DLGN; writes OUT/model.pt (best by discretized "
         "validation accuracy), OUT/last.pt (resumable state) and OUT/metrics.json.",
     )
+    _add_data_options(p, d)
+    _add_network_options(p, d)
+    _add_optimizer_options(p, d)
+    _add_run_options(p, d)
+    p.set_defaults(func=_run_train)
+
+
+def _add_data_options(p, d) -> None:
+    from .config import ENCODINGS
+
     p.add_argument(
         "--data",
         default=d.data,
-        help="digits, breast_cancer, iris, mnist, fashion-mnist, "
+        help="digits, breast_cancer, iris, mnist, mnist-5k, fashion-mnist, "
         "cifar10, cifar100, or a .npz with integer X and y (default: %(default)s)",
     )
     p.add_argument("--root", default=None, help="folder with the standard MNIST (IDX) or CIFAR (binary) files")
-    p.add_argument("--out", required=True, help="run folder (one training run at a time: OUT/.lock)")
+    p.add_argument(
+        "--thresholds",
+        dest="num_thresholds",
+        type=int,
+        default=d.num_thresholds,
+        help="thermometer thresholds per feature (default: %(default)s)",
+    )
+    p.add_argument("--encoding", choices=ENCODINGS, default=d.encoding)
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=d.augment,
+        help="random resized crops (area 0.5-1, aspect 0.8-1.2) and horizontal flips of the integer "
+        "images, as the paper trains CIFAR; needs (C, H, W) image data (default: off)",
+    )
+
+
+def _add_network_options(p, d) -> None:
+    from .arch import PRESETS as ARCH_PRESETS
+    from .config import CONNECTIONS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS
+
     p.add_argument("--width", type=int, default=d.width)
     p.add_argument("--depth", type=int, default=d.depth, help=f"layers, at most {MAX_DEPTH} (default: %(default)s)")
     p.add_argument(
@@ -43,17 +71,7 @@ def _add_train(sub) -> None:
         "items ending in fc, e.g. conv:16:3,pool,fc:2000 (docs/convolutions.md), or a preset: "
         + ", ".join(ARCH_PRESETS),
     )
-    p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--tau", type=float, default=d.tau)
-    p.add_argument("--seed", type=int, default=d.seed, help="0..2**63-1 (default: %(default)s)")
-    p.add_argument(
-        "--thresholds",
-        dest="num_thresholds",
-        type=int,
-        default=d.num_thresholds,
-        help="thermometer thresholds per feature (default: %(default)s)",
-    )
-    p.add_argument("--encoding", choices=ENCODINGS, default=d.encoding)
     p.add_argument("--param", dest="parametrization", choices=PARAMETRIZATIONS, default=d.parametrization)
     p.add_argument("--estimator", choices=IWP_ESTIMATORS, default=d.estimator)
     p.add_argument(
@@ -65,9 +83,30 @@ def _add_train(sub) -> None:
     p.add_argument("--connections", choices=CONNECTIONS, default=d.connections)
     p.add_argument("--grad-factor", type=float, default=d.grad_factor)
     p.add_argument("--mu", type=float, default=None, help="residual-init shift (default: by estimator)")
+
+
+def _add_optimizer_options(p, d) -> None:
+    from .presets import PRESETS
+
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--seed", type=int, default=d.seed, help="0..2**63-1 (default: %(default)s)")
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="0: every steps/20")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="start from a named recipe; options given explicitly override it. cifar-paper: the IWP "
+        "paper's CIFAR recipe (cifar100, 128000 gates x 4 layers (--depth 4*D for depth scale D), "
+        "tau 100, Adam lr 0.01, batch 100, 10%% validation, 3 thresholds, --augment, 250000 steps)",
+    )
+
+
+def _add_run_options(p, d) -> None:
+    from .config import BACKENDS
+
+    p.add_argument("--out", required=True, help="run folder (one training run at a time: OUT/.lock)")
     p.add_argument("--device", default=d.device, help="cpu or cuda")
     p.add_argument(
         "--backend",
@@ -87,26 +126,10 @@ def _add_train(sub) -> None:
         "... (NCCL on GPUs, gloo on the CPU; --batch-size is the global batch; rank 0 writes the files)",
     )
     p.add_argument(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=d.augment,
-        help="random resized crops (area 0.5-1, aspect 0.8-1.2) and horizontal flips of the integer "
-        "images, as the paper trains CIFAR; needs (C, H, W) image data (default: off)",
-    )
-    p.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default=None,
-        help="start from a named recipe; options given explicitly override it. cifar-paper: the IWP "
-        "paper's CIFAR recipe (cifar100, 128000 gates x 4 layers (--depth 4*D for depth scale D), "
-        "tau 100, Adam lr 0.01, batch 100, 10%% validation, 3 thresholds, --augment, 250000 steps)",
-    )
-    p.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last.pt (an error when there is none)"
     )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-plots", action="store_true", help="skip the training-curve and gate-type PNGs")
-    p.set_defaults(func=_run_train)
 
 
 def _run_train(args) -> int:
