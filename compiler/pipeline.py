@@ -117,18 +117,11 @@ def compile_netlist(
     return report
 
 
-def compile_model(
-    model: Any,
-    out_dir: Path | str,
-    name: str = "net",
-    emit: Iterable[str] = ("c", "verilog"),
-    options: Mapping[str, Mapping[str, Any]] | None = None,
-    passes: Iterable[PassLike] | None = DEFAULT_PASSES,
-    source: str = "",
-) -> BuildReport:
-    """Compile a trained model (anything with ``.discrete() -> DiscreteNet``, e.g. ``ldlgn.LogicNet``)."""
+def compile_model(model: Any, out_dir: Path | str, name: str = "net", **options: Any) -> BuildReport:
+    """Compile a trained model (anything with ``.discrete() -> DiscreteNet``, e.g. ``ldlgn.LogicNet``);
+    ``options`` are those of :func:`compile_netlist` (``emit``, ``options``, ``passes``, ``source``)."""
     discrete: DiscreteNet = model.discrete()
-    return compile_netlist(lower(discrete, name), out_dir, name, emit, options, passes, source)
+    return compile_netlist(lower(discrete, name), out_dir, name, **options)
 
 
 def load_build(build_dir: Path | str) -> tuple[Netlist, BuildReport]:

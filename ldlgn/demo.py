@@ -67,7 +67,7 @@ def run_demo(
     model = load(out / "model.pt")
     build = out / "build"
     rtl = {"verilog": {"pipeline_every": "auto"}}  # registers by estimated LUT levels (docs/fpga.md)
-    report = compile_model(model, build, "digits", ("c", "verilog"), rtl, source=str(out / "model.pt"))
+    report = compile_model(model, build, "digits", emit=("c", "verilog"), options=rtl, source=str(out / "model.pt"))
     ds = load_dataset("digits", seed=cfg.seed)
     log(f"[3/5] verifying every engine on the whole test split ({len(ds.y_test)} samples)")
     rows = verify(model, build, ds.x_test, ds.y_test, log_line=lambda m: log("    " + m))
