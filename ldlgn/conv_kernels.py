@@ -19,33 +19,19 @@ import numpy as np
 import torch
 from numba import njit, prange
 
-from .numba_kernels import _AHEAD, _FM, _gate_major, _prefetch
+from .numba_kernels import (
+    _AHEAD,
+    _FM,
+    _coeff_grad,
+    _gate_forward,
+    _gate_major,
+    _grad_operand_a,
+    _grad_operand_b,
+    _prefetch,
+    _reverse_index,
+)
 
 __all__ = ["SharedGatesFunction", "build_shared_reverse_index", "shared_gates_numba", "shared_gates_torch"]
-
-
-@njit(cache=True)
-def _reverse_index(a, b, n_in):
-    """CSR inverse over the real inputs ``0..n_in-1``; padding slots (index ``n_in``) are left out."""
-    n = a.shape[0]
-    indptr = np.zeros(n_in + 1, dtype=np.int64)
-    for i in range(n):
-        if a[i] < n_in:
-            indptr[a[i] + 1] += 1
-        if b[i] < n_in:
-            indptr[b[i] + 1] += 1
-    for j in range(n_in):
-        indptr[j + 1] += indptr[j]
-    fill = indptr[:-1].copy()
-    slots = np.empty(indptr[n_in], dtype=np.int64)
-    for i in range(n):
-        if a[i] < n_in:
-            slots[fill[a[i]]] = 2 * i
-            fill[a[i]] += 1
-        if b[i] < n_in:
-            slots[fill[b[i]]] = 2 * i + 1
-            fill[b[i]] += 1
-    return indptr, slots
 
 
 def build_shared_reverse_index(a: np.ndarray, b: np.ndarray, n_in: int):
@@ -63,7 +49,7 @@ def build_shared_reverse_index(a: np.ndarray, b: np.ndarray, n_in: int):
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _forward(xT, zero, a, b, c, per, yT):
-    n, batch = yT.shape
+    n = yT.shape[0]
     n_in = xT.shape[0]
     for i in prange(n):
         if i + _AHEAD < n:
@@ -73,18 +59,13 @@ def _forward(xT, zero, a, b, c, per, yT):
                 _prefetch(xT[b[i + _AHEAD]])
         ra = xT[a[i]] if a[i] < n_in else zero
         rb = xT[b[i]] if b[i] < n_in else zero
-        q = i // per
-        c0, c1, c2, c3 = c[q, 0], c[q, 1], c[q, 2], c[q, 3]
-        out = yT[i]
-        for s in range(batch):
-            A = ra[s]
-            out[s] = c0 + c1 * A + (c2 + c3 * A) * rb[s]
+        _gate_forward(yT[i], ra, rb, c[i // per])
 
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _backward_inputs(xT, zero, a, b, c, per, gT, indptr, slots, gxT, gcg):
     """Input gradient per real input; the coefficient gradient of each gate at its operand-A slot."""
-    n_in, batch = gxT.shape
+    n_in = gxT.shape[0]
     n_slots = slots.shape[0]
     for j in prange(n_in):
         acc = gxT[j]
@@ -97,60 +78,23 @@ def _backward_inputs(xT, zero, a, b, c, per, gT, indptr, slots, gxT, gcg):
             e = slots[k]
             i = e >> 1
             q = i // per
-            g = gT[i]
-            c3 = c[q, 3]
             if e & 1:  # operand B: dy/dB = c2 + c3·A
                 other = xT[a[i]] if a[i] < n_in else zero
-                c2 = c[q, 2]
-                for s in range(batch):
-                    acc[s] += g[s] * (c2 + c3 * other[s])
+                _grad_operand_b(acc, gT[i], other, c[q, 2], c[q, 3])
             else:  # operand A: dy/dA = c1 + c3·B, and the coefficient gradient of gate i
                 other = xT[b[i]] if b[i] < n_in else zero
-                c1 = c[q, 1]
-                s0 = np.float32(0.0)
-                s1 = np.float32(0.0)
-                s2 = np.float32(0.0)
-                s3 = np.float32(0.0)
-                for s in range(batch):
-                    gs = g[s]
-                    bs = other[s]
-                    ga = gs * own[s]
-                    acc[s] += gs * (c1 + c3 * bs)
-                    s0 += gs
-                    s1 += ga
-                    s2 += gs * bs
-                    s3 += ga * bs
-                gcg[i, 0] = s0
-                gcg[i, 1] = s1
-                gcg[i, 2] = s2
-                gcg[i, 3] = s3
+                _grad_operand_a(acc, gT[i], own, other, c[q, 1], c[q, 3], gcg[i])
 
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _gate_coeffs(xT, zero, a, b, gT, gates, gcg):
     """Coefficient gradient of the listed gates, reduced over the batch."""
     n_in = xT.shape[0]
-    batch = gT.shape[1]
     for t in prange(gates.shape[0]):
         i = gates[t]
         ra = xT[a[i]] if a[i] < n_in else zero
         rb = xT[b[i]] if b[i] < n_in else zero
-        g = gT[i]
-        s0 = np.float32(0.0)
-        s1 = np.float32(0.0)
-        s2 = np.float32(0.0)
-        s3 = np.float32(0.0)
-        for s in range(batch):
-            gs = g[s]
-            ga = gs * ra[s]
-            s0 += gs
-            s1 += ga
-            s2 += gs * rb[s]
-            s3 += ga * rb[s]
-        gcg[i, 0] = s0
-        gcg[i, 1] = s1
-        gcg[i, 2] = s2
-        gcg[i, 3] = s3
+        _coeff_grad(gT[i], ra, rb, gcg[i])
 
 
 @njit(parallel=True, cache=True)

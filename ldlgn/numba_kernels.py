@@ -57,20 +57,25 @@ __all__ = ["build_reverse_index", "relaxed_gates_numba", "RelaxedGatesFunction"]
 # ---- inverse connection index ----------------------------------------------------------------
 @njit(cache=True)
 def _reverse_index(a, b, n_in):
+    """CSR inverse over the inputs ``0..n_in-1``; an index ``n_in`` (zero padding) gets no slot."""
     n = a.shape[0]
     indptr = np.zeros(n_in + 1, dtype=np.int64)
     for i in range(n):
-        indptr[a[i] + 1] += 1
-        indptr[b[i] + 1] += 1
+        if a[i] < n_in:
+            indptr[a[i] + 1] += 1
+        if b[i] < n_in:
+            indptr[b[i] + 1] += 1
     for j in range(n_in):
         indptr[j + 1] += indptr[j]
     fill = indptr[:-1].copy()
-    slots = np.empty(2 * n, dtype=np.int64)
+    slots = np.empty(indptr[n_in], dtype=np.int64)
     for i in range(n):  # ascending gate order within each input: deterministic sums
-        slots[fill[a[i]]] = 2 * i
-        fill[a[i]] += 1
-        slots[fill[b[i]]] = 2 * i + 1
-        fill[b[i]] += 1
+        if a[i] < n_in:
+            slots[fill[a[i]]] = 2 * i
+            fill[a[i]] += 1
+        if b[i] < n_in:
+            slots[fill[b[i]]] = 2 * i + 1
+            fill[b[i]] += 1
     return indptr, slots
 
 
@@ -130,49 +135,84 @@ def _prefetch_typing(typingctx, row):
 _prefetch = cast(Callable[[Any], None], intrinsic(_prefetch_typing))
 
 
+@njit(cache=True, fastmath=_FM)
+def _gate_forward(out, ra, rb, c):
+    """``out = c0 + c1·A + c2·B + c3·A·B`` over the batch, for one gate with coefficients ``c (4,)``."""
+    c0, c1, c2, c3 = c[0], c[1], c[2], c[3]
+    for s in range(out.shape[0]):
+        A = ra[s]
+        out[s] = c0 + c1 * A + (c2 + c3 * A) * rb[s]
+
+
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _forward(xT, a, b, c, yT):
-    n, batch = yT.shape
+    n = yT.shape[0]
     for i in prange(n):
         if i + _AHEAD < n:
             _prefetch(xT[a[i + _AHEAD]])
             _prefetch(xT[b[i + _AHEAD]])
-        ra = xT[a[i]]
-        rb = xT[b[i]]
-        out = yT[i]
-        c0, c1, c2, c3 = c[i, 0], c[i, 1], c[i, 2], c[i, 3]
-        for s in range(batch):
-            A = ra[s]
-            out[s] = c0 + c1 * A + (c2 + c3 * A) * rb[s]
+        _gate_forward(yT[i], xT[a[i]], xT[b[i]], c[i])
+
+
+@njit(cache=True, fastmath=_FM)
+def _coeff_grad(g, ra, rb, out):
+    """``out[:] = (Σg, Σg·A, Σg·B, Σg·A·B)`` over the batch: one gate's coefficient gradient."""
+    s0 = np.float32(0.0)
+    s1 = np.float32(0.0)
+    s2 = np.float32(0.0)
+    s3 = np.float32(0.0)
+    for s in range(g.shape[0]):
+        gs = g[s]
+        ga = gs * ra[s]
+        s0 += gs
+        s1 += ga
+        s2 += gs * rb[s]
+        s3 += ga * rb[s]
+    out[0] = s0
+    out[1] = s1
+    out[2] = s2
+    out[3] = s3
+
+
+@njit(cache=True, fastmath=_FM)
+def _grad_operand_b(acc, g, ra, c2, c3):
+    """``acc += g · (c2 + c3·A)``: the input gradient through operand B of one gate."""
+    for s in range(acc.shape[0]):
+        acc[s] += g[s] * (c2 + c3 * ra[s])
+
+
+@njit(cache=True, fastmath=_FM)
+def _grad_operand_a(acc, g, ra, rb, c1, c3, out):
+    """``acc += g · (c1 + c3·B)`` through operand A, and the gate's coefficient gradient into ``out``
+    in the same pass over the batch (see :func:`_coeff_grad`)."""
+    s0 = np.float32(0.0)
+    s1 = np.float32(0.0)
+    s2 = np.float32(0.0)
+    s3 = np.float32(0.0)
+    for s in range(acc.shape[0]):
+        gs = g[s]
+        bs = rb[s]
+        ga = gs * ra[s]
+        acc[s] += gs * (c1 + c3 * bs)
+        s0 += gs
+        s1 += ga
+        s2 += gs * bs
+        s3 += ga * bs
+    out[0] = s0
+    out[1] = s1
+    out[2] = s2
+    out[3] = s3
 
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _backward_coeffs(xT, a, b, gT, gc):
-    n, batch = gT.shape
-    for i in prange(n):
-        ra = xT[a[i]]
-        rb = xT[b[i]]
-        g = gT[i]
-        s0 = np.float32(0.0)
-        s1 = np.float32(0.0)
-        s2 = np.float32(0.0)
-        s3 = np.float32(0.0)
-        for s in range(batch):
-            gs = g[s]
-            ga = gs * ra[s]
-            s0 += gs
-            s1 += ga
-            s2 += gs * rb[s]
-            s3 += ga * rb[s]
-        gc[i, 0] = s0
-        gc[i, 1] = s1
-        gc[i, 2] = s2
-        gc[i, 3] = s3
+    for i in prange(gT.shape[0]):
+        _coeff_grad(gT[i], xT[a[i]], xT[b[i]], gc[i])
 
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _backward_all(xT, a, b, c, gT, indptr, slots, gxT, gc):
-    n_in, batch = gxT.shape
+    n_in = gxT.shape[0]
     n_slots = slots.shape[0]
     for j in prange(n_in):
         acc = gxT[j]
@@ -185,33 +225,10 @@ def _backward_all(xT, a, b, c, gT, indptr, slots, gxT, gc):
                 _prefetch(xT[a[ahead >> 1] if ahead & 1 else b[ahead >> 1]])
             e = slots[k]
             i = e >> 1
-            g = gT[i]
-            c3 = c[i, 3]
             if e & 1:  # operand B of gate i: dy/dB = c2 + c3·A
-                other = xT[a[i]]
-                c2 = c[i, 2]
-                for s in range(batch):
-                    acc[s] += g[s] * (c2 + c3 * other[s])
+                _grad_operand_b(acc, gT[i], xT[a[i]], c[i, 2], c[i, 3])
             else:  # operand A: dy/dA = c1 + c3·B; also reduce the coefficient gradient of gate i
-                other = xT[b[i]]
-                c1 = c[i, 1]
-                s0 = np.float32(0.0)
-                s1 = np.float32(0.0)
-                s2 = np.float32(0.0)
-                s3 = np.float32(0.0)
-                for s in range(batch):
-                    gs = g[s]
-                    bs = other[s]
-                    ga = gs * own[s]
-                    acc[s] += gs * (c1 + c3 * bs)
-                    s0 += gs
-                    s1 += ga
-                    s2 += gs * bs
-                    s3 += ga * bs
-                gc[i, 0] = s0
-                gc[i, 1] = s1
-                gc[i, 2] = s2
-                gc[i, 3] = s3
+                _grad_operand_a(acc, gT[i], own, xT[b[i]], c[i, 1], c[i, 3], gc[i])
 
 
 # ---- layout helpers ----------------------------------------------------------------------------
