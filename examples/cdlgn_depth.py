@@ -19,38 +19,22 @@ import argparse
 import math
 from pathlib import Path
 
-from ldlgn.compiler.extras import require
-from ldlgn.datasets import load_dataset
-from ldlgn.plots import save_figure
-from ldlgn.train import TrainConfig, train
+from _common import add_run_options, example_parser, parse_with_short, plot_accuracy_by_depth, train_variant
 
-# matplotlib is the [plots] extra: importing ldlgn.plots above already named it when missing
-Figure = require("matplotlib.figure", "plots").Figure
+from ldlgn.datasets import load_dataset
 
 VARIANTS = {"IWP-RI": ("iwp", "ri"), "OP-RI": ("op", "ri"), "IWP-Gauss": ("iwp", "gauss")}
 SHORT = dict(channels=4, convs=[1, 2], fc=60, steps=40, eval_every=20)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    p = example_parser(__doc__)
     p.add_argument("--data", default="digits", help="an image data set (digits, mnist-5k, ...)")
     p.add_argument("--channels", type=int, default=16, help="output channels of every convolution")
     p.add_argument("--convs", type=int, nargs="+", default=[1, 2, 4, 8], help="numbers of convolutions")
     p.add_argument("--fc", type=int, default=1000, help="width of the two fully connected layers")
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--eval-every", type=int, default=100)
-    p.add_argument("--tau", type=float, default=None, help="GroupSum temperature (default: sqrt(gates per class))")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--backend", default="auto", choices=("auto", "numba", "torch"))
-    p.add_argument("--out", default="runs/cdlgn_depth", help="folder for the runs and the figure")
-    p.add_argument("--short", action="store_true", help=f"tiny configuration for smoke tests: {SHORT}")
-    args = p.parse_args(argv)
-    if args.short:
-        for k, v in SHORT.items():
-            setattr(args, k, v)
+    add_run_options(p, steps=1500, eval_every=100, lr=False)
+    args = parse_with_short(p, argv, "runs/cdlgn_depth", SHORT)
     if any(n < 1 for n in args.convs):
         p.error(f"--convs must be ≥ 1, got {args.convs}")
     return args
@@ -63,18 +47,8 @@ def spec(convs: int, channels: int, fc: int) -> str:
 
 def plot(depths, accuracy: dict[str, list[float]], path, title: str) -> Path:
     """Discretized test accuracy against logic depth, one line per variant."""
-    fig = Figure(figsize=(6.5, 4.2))
-    ax = fig.subplots()
-    for label, acc in accuracy.items():
-        ax.plot(depths, acc, "o-", lw=2, label=label)
-    ax.set_xticks(depths)
-    ax.set_xlabel("logic depth (tree levels + fully connected layers)")
-    ax.set_ylabel("discretized test accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left")
-    ax.set_title(title)
-    return save_figure(fig, path)
+    xlabel = "logic depth (tree levels + fully connected layers)"
+    return plot_accuracy_by_depth(depths, accuracy, path, title, xlabel)
 
 
 def main(argv=None) -> int:
@@ -86,20 +60,9 @@ def main(argv=None) -> int:
     accuracy: dict[str, list[float]] = {label: [] for label in VARIANTS}
     depths = [2 * n + 2 for n in args.convs]
     for n in args.convs:
-        for label, (param, init) in VARIANTS.items():
-            cfg = TrainConfig(
-                data=args.data,
-                arch=spec(n, args.channels, args.fc),
-                steps=args.steps,
-                tau=tau,
-                seed=args.seed,
-                parametrization=param,
-                init=init,
-                eval_every=args.eval_every,
-                device=args.device,
-                backend=args.backend,
-            )
-            m = train(cfg, out / f"{label}-convs{n}", progress=False, dataset=ds)
+        for label, variant in VARIANTS.items():
+            arch = spec(n, args.channels, args.fc)
+            m = train_variant(args, ds, tau, variant, out / f"{label}-convs{n}", arch=arch)
             accuracy[label].append(m["test_acc_discrete"])
 
     print("\ndiscretized test accuracy")

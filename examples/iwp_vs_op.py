@@ -15,35 +15,22 @@ import argparse
 import math
 from pathlib import Path
 
+from _common import add_run_options, example_parser, parse_with_short, train_variant
+
 from ldlgn.datasets import load_dataset
 from ldlgn.plots import plot_run_comparison, write_run_plots
-from ldlgn.train import TrainConfig, train
 
 SHORT = dict(width=120, depth=2, steps=60, eval_every=20)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    p = example_parser(__doc__)
     p.add_argument("--data", default="digits")
     p.add_argument("--width", type=int, default=2000)
     p.add_argument("--depth", type=int, default=4)
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--eval-every", type=int, default=50)
-    p.add_argument("--tau", type=float, default=None, help="GroupSum temperature (default: sqrt(gates per class))")
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--seed", type=int, default=0)
+    add_run_options(p, steps=2000, eval_every=50)
     p.add_argument("--op-ri", action="store_true", help="also train OP with residual init")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--backend", default="auto", choices=("auto", "numba", "torch"))
-    p.add_argument("--out", default="runs/iwp_vs_op", help="folder for the runs and the figure")
-    p.add_argument("--short", action="store_true", help=f"tiny configuration for smoke tests: {SHORT}")
-    args = p.parse_args(argv)
-    if args.short:
-        for k, v in SHORT.items():
-            setattr(args, k, v)
-    return args
+    return parse_with_short(p, argv, "runs/iwp_vs_op", SHORT)
 
 
 def steps_to_reach(history, target: float):
@@ -61,22 +48,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     print(f"{ds.name}: width {args.width}, depth {args.depth}, {args.steps} steps, tau {tau}, lr {args.lr}")
     runs = {}
-    for label, (param, init) in variants.items():
-        cfg = TrainConfig(
-            data=args.data,
-            width=args.width,
-            depth=args.depth,
-            steps=args.steps,
-            tau=tau,
-            lr=args.lr,
-            seed=args.seed,
-            parametrization=param,
-            init=init,
-            eval_every=args.eval_every,
-            device=args.device,
-            backend=args.backend,
-        )
-        runs[label] = train(cfg, out / label, progress=False, dataset=ds)
+    for label, variant in variants.items():
+        runs[label] = train_variant(args, ds, tau, variant, out / label, width=args.width, depth=args.depth)
         write_run_plots(out / label)
 
     print(
