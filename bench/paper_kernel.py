@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from _timing import forward_backward, train_step
 from torch import nn
 
 SOURCES = ("difflogic_iwp_forward_train.cu", "difflogic_iwp_backward_w.cu", "difflogic_iwp_backward_x.cu")
@@ -139,19 +139,9 @@ def measure(net, batch: int, n_in: int, graph: bool, repeat: int) -> dict:
         def step():
             graphed.replay(x, y)
     else:
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            loss_fn(net(x), y).backward()
-            opt.step()
-
+        step = train_step(net, opt, loss_fn, x, y)
         step()
-        row["fwd"] = statistics.median(timed(lambda: net(x)) for _ in range(repeat))
-        backward = []
-        for _ in range(repeat):
-            loss = loss_fn(net(x), y)
-            backward.append(timed(loss.backward))
-        row["bwd"] = statistics.median(backward)
+        row["fwd"], row["bwd"] = forward_backward(net, loss_fn, x, y, timed, repeat)
         torch.cuda.reset_peak_memory_stats()
     step()
     row["step"] = timed(step, repeat)

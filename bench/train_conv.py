@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 import torch
+from _timing import time_steps
 
 from ldlgn.conv import LogicConv2d
 from ldlgn.layers import LogicLayer
@@ -43,20 +42,6 @@ def make_step(layer: torch.nn.Module, x: torch.Tensor):
         opt.step()
 
     return step
-
-
-def time_steps(steps: dict, repeats: int, warmup: int = 2) -> dict:
-    """Median ms per step of each closure; the closures take turns so load changes hit all alike."""
-    for step in steps.values():
-        for _ in range(warmup):
-            step()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            t0 = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - t0)
-    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
 def bench_shape(shape, batch: int, repeats: int) -> dict:

@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 import torch
+from _timing import time_steps, train_step
 from torch import nn
 
 from ldlgn.layers import GroupSum, LogicLayer
@@ -78,29 +79,7 @@ def make_model(kind: str, n_in: int, width: int, depth: int, k: int) -> nn.Modul
 
 def make_step(model, x, y):
     """One training step (forward, backward, Adam) as a closure."""
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss_fn(model(x), y).backward()
-        opt.step()
-
-    return step
-
-
-def time_steps(steps: dict, repeats: int, warmup: int) -> dict:
-    """Median ms per step of each closure; the closures take turns so load changes hit all alike."""
-    for step in steps.values():
-        for _ in range(warmup):
-            step()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            t0 = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - t0)
-    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
+    return train_step(model, torch.optim.Adam(model.parameters(), lr=0.01), nn.CrossEntropyLoss(), x, y)
 
 
 def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 0):

@@ -31,12 +31,12 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
+from _timing import forward_backward, train_step
 
 IMPLS = ("triton", "triton-batch", "triton-atomic", "triton-graph", "torch", "compile")
 KERNEL_OPTIONS = {
@@ -117,21 +117,10 @@ def measure(impl: str, model, x, y, args, clock: Clock) -> dict:
         def step():
             graphed.replay(x, y)
     else:
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            loss_fn(net(x), y).backward()
-            opt.step()
-
+        step = train_step(net, opt, loss_fn, x, y)
         step()  # compiles (torch.compile, the Triton kernels) and builds the caches
         row["first_step_s"] = round(time.perf_counter() - start, 2)
-        row["forward_ms"] = statistics.median(clock.time(lambda: net(x)) for _ in range(args.repeat))
-        backward = []
-        for _ in range(args.repeat):
-            loss = loss_fn(net(x), y)
-            backward.append(clock.time(loss.backward))
-            opt.zero_grad(set_to_none=True)
-        row["backward_ms"] = statistics.median(backward)
+        row["forward_ms"], row["backward_ms"] = forward_backward(net, loss_fn, x, y, clock.time, args.repeat, opt)
     step()
     if clock.cuda and impl != "triton-graph":
         torch.cuda.reset_peak_memory_stats()

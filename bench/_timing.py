@@ -1,0 +1,50 @@
+"""Timing helpers the training benchmarks share: interleaved step timing, the eager training step
+and the median forward and backward times.
+
+The benchmarks run as scripts, so their own folder is on ``sys.path`` and ``import _timing`` finds
+this module.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def time_steps(steps: dict, repeats: int, warmup: int = 2) -> dict:
+    """Median ms per step of each closure; the closures take turns so load changes hit all alike."""
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - t0)
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
+
+
+def train_step(net, opt, loss_fn, x, y) -> Callable[[], None]:
+    """One eager training step (forward, backward, optimizer) on a fixed batch, as a closure."""
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(net(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def forward_backward(net, loss_fn, x, y, timer: Callable, repeat: int, opt=None) -> tuple[float, float]:
+    """Median ``timer`` results of the forward pass and of the backward pass over ``repeat`` runs;
+    with ``opt``, the gradients are cleared after each backward so they do not accumulate."""
+    forward = statistics.median(timer(lambda: net(x)) for _ in range(repeat))
+    backward = []
+    for _ in range(repeat):
+        loss = loss_fn(net(x), y)
+        backward.append(timer(loss.backward))
+        if opt is not None:
+            opt.zero_grad(set_to_none=True)
+    return forward, statistics.median(backward)
