@@ -1,5 +1,5 @@
-"""Timing helpers the training benchmarks share: interleaved step timing, the eager training step
-and the median forward and backward times.
+"""Timing helpers the training benchmarks share: a device clock, interleaved step timing, the eager
+training step and the median forward and backward times.
 
 The benchmarks run as scripts, so their own folder is on ``sys.path`` and ``import _timing`` finds
 this module.
@@ -10,6 +10,35 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+
+import torch
+
+
+class Clock:
+    """Milliseconds of device work: CUDA events on a GPU, the wall clock on the CPU."""
+
+    def __init__(self, device: str):
+        self.cuda = device == "cuda"
+
+    def sync(self) -> None:
+        if self.cuda:
+            torch.cuda.synchronize()
+
+    def time(self, fn, calls: int = 1) -> float:
+        """Mean milliseconds of ``calls`` consecutive calls of ``fn``."""
+        self.sync()
+        if not self.cuda:
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            return (time.perf_counter() - start) * 1e3 / calls
+        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        begin.record()
+        for _ in range(calls):
+            fn()
+        end.record()
+        end.synchronize()
+        return begin.elapsed_time(end) / calls
 
 
 def time_steps(steps: dict, repeats: int, warmup: int = 2) -> dict:
@@ -33,6 +62,19 @@ def train_step(net, opt, loss_fn, x, y) -> Callable[[], None]:
         opt.zero_grad(set_to_none=True)
         loss_fn(net(x), y).backward()
         opt.step()
+
+    return step
+
+
+def graphed_step(model, opt, loss_fn, x, y) -> Callable[[], None]:
+    """The same step captured once as a CUDA graph (:class:`ldlgn.train_step.GraphedStep`) and
+    replayed on the fixed batch, as a closure."""
+    from ldlgn.train_step import GraphedStep
+
+    graphed = GraphedStep(model, opt, loss_fn, x, y)
+
+    def step():
+        graphed.replay(x, y)
 
     return step
 

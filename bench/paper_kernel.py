@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import torch
-from _timing import forward_backward, train_step
+from _timing import Clock, forward_backward, graphed_step, train_step
 from torch import nn
 
 SOURCES = ("difflogic_iwp_forward_train.cu", "difflogic_iwp_backward_w.cu", "difflogic_iwp_backward_x.cu")
@@ -112,19 +112,11 @@ class Net(nn.Module):
         return self.group_sum(self.layers(self.encoder(x)))
 
 
-def timed(fn, calls: int = 1) -> float:
-    torch.cuda.synchronize()
-    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    begin.record()
-    for _ in range(calls):
-        fn()
-    end.record()
-    end.synchronize()
-    return begin.elapsed_time(end) / calls
+#: mean milliseconds of ``calls`` consecutive calls of a function, by CUDA events
+timed = Clock("cuda").time
 
 
 def measure(net, batch: int, n_in: int, graph: bool, repeat: int) -> dict:
-    from ldlgn.train_step import GraphedStep
 
     gen = torch.Generator().manual_seed(batch)
     x = (torch.rand(batch, n_in, generator=gen) < 0.5).float().cuda()
@@ -134,10 +126,7 @@ def measure(net, batch: int, n_in: int, graph: bool, repeat: int) -> dict:
     row: dict = {}
     if graph:
         torch.cuda.reset_peak_memory_stats()
-        graphed = GraphedStep(net, opt, loss_fn, x, y)
-
-        def step():
-            graphed.replay(x, y)
+        step = graphed_step(net, opt, loss_fn, x, y)
     else:
         step = train_step(net, opt, loss_fn, x, y)
         step()

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 import torch
-from _timing import forward_backward, train_step
+from _timing import Clock, forward_backward, graphed_step, train_step
 
 IMPLS = ("triton", "triton-batch", "triton-atomic", "triton-graph", "torch", "compile")
 KERNEL_OPTIONS = {
@@ -61,33 +61,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-class Clock:
-    """Milliseconds of device work: CUDA events on a GPU, the wall clock on the CPU."""
-
-    def __init__(self, device: str):
-        self.cuda = device == "cuda"
-
-    def sync(self) -> None:
-        if self.cuda:
-            torch.cuda.synchronize()
-
-    def time(self, fn, calls: int = 1) -> float:
-        """Mean milliseconds of ``calls`` consecutive calls of ``fn``."""
-        self.sync()
-        if not self.cuda:
-            start = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            return (time.perf_counter() - start) * 1e3 / calls
-        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        begin.record()
-        for _ in range(calls):
-            fn()
-        end.record()
-        end.synchronize()
-        return begin.elapsed_time(end) / calls
-
-
 def build(args, depth: int, device: str):
     from ldlgn.model import LogicNet
 
@@ -99,7 +72,6 @@ def build(args, depth: int, device: str):
 def measure(impl: str, model, x, y, args, clock: Clock) -> dict:
     """Forward, backward and step times and the peak memory of one implementation."""
     from ldlgn import triton_kernels
-    from ldlgn.train_step import GraphedStep
 
     model.set_backend("torch" if impl in ("torch", "compile") else "triton")
     if impl in KERNEL_OPTIONS:
@@ -112,10 +84,7 @@ def measure(impl: str, model, x, y, args, clock: Clock) -> dict:
     if impl == "triton-graph":
         if clock.cuda:  # the graph's memory pool is filled while it is captured: count from here
             torch.cuda.reset_peak_memory_stats()
-        graphed = GraphedStep(model, opt, loss_fn, x, y)
-
-        def step():
-            graphed.replay(x, y)
+        step = graphed_step(model, opt, loss_fn, x, y)
     else:
         step = train_step(net, opt, loss_fn, x, y)
         step()  # compiles (torch.compile, the Triton kernels) and builds the caches
