@@ -7,33 +7,14 @@ import sys
 import numpy as np
 import pytest
 import torch
+from _gates import grads, random_layer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldlgn.compiler import truth_tables as tt
 from ldlgn.functional import relaxed_gates, relaxed_gates_torch
 from ldlgn.numba_kernels import build_reverse_index, relaxed_gates_numba
 
 ATOL, RTOL = 2e-5, 1e-4
-
-
-def random_layer(n_in, n, gen, same=0, unread=0):
-    """Connections with ``same`` gates reading one input twice and the last ``unread`` inputs unread."""
-    hi = n_in - unread
-    a = torch.randint(hi, (n,), generator=gen)
-    b = torch.randint(hi, (n,), generator=gen)
-    b[:same] = a[:same]
-    omega = 0.5 + 0.5 * torch.sin(torch.randn(n, 4, generator=gen) * 2)
-    c = (omega.double() @ torch.tensor(tt.ROWS_TO_POLY)).float()
-    return a, b, c
-
-
-def grads(fn, x, a, b, c, g):
-    x = x.detach().requires_grad_(True)
-    c = c.detach().clone().requires_grad_(True)
-    y = fn(x, a, b, c)
-    gx, gc = torch.autograd.grad(y, (x, c), g)
-    return y.detach(), gx, gc
 
 
 @pytest.mark.parametrize(

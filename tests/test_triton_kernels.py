@@ -4,8 +4,10 @@ On a machine without a CUDA GPU the kernels run in Triton's CPU interpreter (``T
 set here before they are built): slow, so the shapes are tiny. With a GPU they run compiled.
 """
 
+import functools
 import os
 
+import _gates
 import pytest
 import torch
 
@@ -23,25 +25,8 @@ from ldlgn.triton_kernels import relaxed_gates_triton, reverse_index, usable
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 ATOL, RTOL = 2e-5, 1e-4
 MODES = [("neuron", "gather"), ("batch", "gather"), ("neuron", "atomic"), ("batch", "atomic")]
-
-
-def random_layer(n_in, n, gen, same=0, unread=0):
-    """Connections with ``same`` gates reading one input twice and the last ``unread`` inputs unread."""
-    hi = n_in - unread
-    a = torch.randint(hi, (n,), generator=gen)
-    b = torch.randint(hi, (n,), generator=gen)
-    b[:same] = a[:same]
-    omega = 0.5 + 0.5 * torch.sin(torch.randn(n, 4, generator=gen) * 2)
-    c = (omega.double() @ torch.tensor(tt.ROWS_TO_POLY)).float()
-    return a.to(DEVICE), b.to(DEVICE), c.to(DEVICE)
-
-
-def grads(fn, x, a, b, c, g):
-    x = x.detach().requires_grad_(True)
-    c = c.detach().clone().requires_grad_(True)
-    y = fn(x, a, b, c)
-    gx, gc = torch.autograd.grad(y, (x, c), g)
-    return y.detach(), gx, gc
+grads = _gates.grads
+random_layer = functools.partial(_gates.random_layer, device=DEVICE)
 
 
 def assert_equal_torch(x, a, b, c, g, layout, input_grad):
