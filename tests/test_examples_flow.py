@@ -57,7 +57,7 @@ def test_demo_end_to_end(tmp_path):
     assert summary["gates_optimized"] < summary["gates_trained"] and summary["lut6"] > 0
     assert summary["c_samples_per_s"] > 0
     text = "\n".join(lines)
-    assert "ALL ENGINES AGREE" in text and "LUT-6 estimate" in text
+    assert "ALL ENGINES AGREE" in text and "FPGA (Yosys, generic LUT-6)" in text
     for name in (
         "model.pt",
         "metrics.json",
