@@ -31,7 +31,7 @@ from . import parametrization as P
 from .compiler.discrete import DiscreteLayer
 from .config import BACKENDS
 from .functional import resolve_backend
-from .layers import _GradFactor
+from .layers import GateModule, _GradFactor
 
 __all__ = ["LogicConv2d", "OrPool2d", "draw_leaves", "output_size"]
 
@@ -122,7 +122,7 @@ class _ImageLayer(nn.Module):
         return y.reshape(y.shape[0], channels, *self.out_size) if image else y
 
 
-class LogicConv2d(_ImageLayer):
+class LogicConv2d(GateModule, _ImageLayer):
     """A logic tree convolution (module docstring). Parameters: one row per tree gate and output
     channel, ``(out_channels·(2**depth − 1), 4 IWP | 16 OP)``, level by level; buffer ``leaves``."""
 
@@ -219,25 +219,8 @@ class LogicConv2d(_ImageLayer):
             self._levels = levels
         return self._levels
 
-    def _apply(self, fn, *args, **kwargs):
+    def _drop_caches(self) -> None:
         self._levels = None
-        return super()._apply(fn, *args, **kwargs)
-
-    def _load_from_state_dict(self, *args, **kwargs):
-        self._levels = None
-        return super()._load_from_state_dict(*args, **kwargs)
-
-    def coefficients(self) -> torch.Tensor:
-        """Polynomial coefficients ``(rows, 4)``: relaxed in training, exact 0/1 tables in eval."""
-        if self.training:
-            omega = P.row_values(self.parametrization, self.estimator, self.weights)
-        else:
-            omega = P.table_row_values(self.truth_tables(), self.weights.dtype)
-        return P.poly_coefficients(omega)
-
-    def truth_tables(self) -> torch.Tensor:
-        """The discretized gates ``(rows,)`` int64, one per tree gate and output channel."""
-        return P.truth_tables(self.parametrization, self.estimator, self.weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, image = self._flat(x)

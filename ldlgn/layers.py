@@ -25,7 +25,40 @@ class _GradFactor(torch.autograd.Function):
         return g * ctx.factor, None
 
 
-class LogicLayer(nn.Module):
+class GateModule(nn.Module):
+    """What every module of trained gates shares: relaxed or exact coefficients and truth tables from
+    its ``weights`` by its parametrization, and connection caches dropped whenever the module moves
+    (``.to``, dtype changes) or loads a state, since the connection buffers may have changed."""
+
+    parametrization: str
+    estimator: str
+    weights: nn.Parameter
+
+    def _drop_caches(self) -> None:
+        """Forget what was derived from the connection buffers."""
+
+    def coefficients(self) -> torch.Tensor:
+        """Polynomial coefficients ``(rows, 4)``: relaxed in training, exact 0/1 tables in eval."""
+        if self.training:
+            omega = P.row_values(self.parametrization, self.estimator, self.weights)
+        else:
+            omega = P.table_row_values(self.truth_tables(), self.weights.dtype)
+        return P.poly_coefficients(omega)
+
+    def truth_tables(self) -> torch.Tensor:
+        """The discretized gates ``(rows,)`` int64: one per weight row."""
+        return P.truth_tables(self.parametrization, self.estimator, self.weights)
+
+    def _apply(self, fn, *args, **kwargs):
+        self._drop_caches()
+        return super()._apply(fn, *args, **kwargs)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._drop_caches()
+        return super()._load_from_state_dict(*args, **kwargs)
+
+
+class LogicLayer(GateModule):
     """A layer of ``out_dim`` learned two-input logic gates.
 
     Training mode computes the relaxed gates ``c0 + c1·A + c2·B + c3·A·B``; eval mode computes
@@ -63,18 +96,6 @@ class LogicLayer(nn.Module):
         self.weights = nn.Parameter(w.to(device))
         self._reverse_index = None
 
-    def coefficients(self) -> torch.Tensor:
-        """Polynomial coefficients ``(out_dim, 4)``: relaxed in training, exact 0/1 tables in eval."""
-        if self.training:
-            omega = P.row_values(self.parametrization, self.estimator, self.weights)
-        else:
-            omega = P.table_row_values(self.truth_tables(), self.weights.dtype)
-        return P.poly_coefficients(omega)
-
-    def truth_tables(self) -> torch.Tensor:
-        """The discretized gates as truth tables ``(out_dim,)`` int64."""
-        return P.truth_tables(self.parametrization, self.estimator, self.weights)
-
     def reverse_index(self):
         """CSR inverse of the connections for the Numba backward pass (cached)."""
         if self._reverse_index is None:
@@ -83,13 +104,8 @@ class LogicLayer(nn.Module):
             self._reverse_index = build_reverse_index(self.a.cpu().numpy(), self.b.cpu().numpy(), self.in_dim)
         return self._reverse_index
 
-    def _apply(self, fn, *args, **kwargs):
-        self._reverse_index = None  # connections may move or change dtype
-        return super()._apply(fn, *args, **kwargs)
-
-    def _load_from_state_dict(self, *args, **kwargs):
+    def _drop_caches(self) -> None:
         self._reverse_index = None
-        return super()._load_from_state_dict(*args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_dim:
