@@ -29,7 +29,6 @@ from torch import nn
 
 from . import parametrization as P
 from .compiler.discrete import DiscreteLayer
-from .config import BACKENDS
 from .functional import resolve_backend
 from .layers import GateModule, _GradFactor
 
@@ -149,9 +148,7 @@ class LogicConv2d(GateModule, _ImageLayer):
         generator: torch.Generator | None = None,
     ):
         super().__init__()
-        P.check_options(parametrization, estimator, init)
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        self._set_gate_options(parametrization, estimator, init, grad_factor, backend)
         if min(out_channels, kernel_size, stride, tree_depth, group) < 1:
             raise ValueError("out_channels, kernel_size, stride, tree_depth and group must be ≥ 1")
         self._setup_image(in_channels, in_size, in_index)
@@ -160,8 +157,6 @@ class LogicConv2d(GateModule, _ImageLayer):
         self.depth, self.group = int(tree_depth), int(group)
         self.out_size = self._out_size()
         self.positions = self.out_size[0] * self.out_size[1]
-        self.parametrization, self.estimator, self.init = parametrization, estimator, init
-        self.grad_factor, self.backend = float(grad_factor), backend
         leaves = draw_leaves(self.in_channels, self.out_channels, self.kernel_size, self.depth, self.group, generator)
         self.register_buffer("leaves", leaves)
         rows = self.out_channels * ((1 << self.depth) - 1)

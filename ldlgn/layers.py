@@ -34,6 +34,14 @@ class GateModule(nn.Module):
     estimator: str
     weights: nn.Parameter
 
+    def _set_gate_options(self, parametrization: str, estimator: str, init: str, grad_factor: float, backend: str):
+        """Check (``ValueError``) and keep the options every gate module takes."""
+        P.check_options(parametrization, estimator, init)
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        self.parametrization, self.estimator, self.init = parametrization, estimator, init
+        self.grad_factor, self.backend = float(grad_factor), backend
+
     def _drop_caches(self) -> None:
         """Forget what was derived from the connection buffers."""
 
@@ -83,12 +91,9 @@ class LogicLayer(GateModule):
         generator: torch.Generator | None = None,
     ):
         super().__init__()
-        P.check_options(parametrization, estimator, init)
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        self._set_gate_options(parametrization, estimator, init, grad_factor, backend)
         self.in_dim, self.out_dim = int(in_dim), int(out_dim)
-        self.parametrization, self.estimator, self.init = parametrization, estimator, init
-        self.connections, self.grad_factor, self.backend = connections, float(grad_factor), backend
+        self.connections = connections
         a, b = make_connections(self.in_dim, self.out_dim, connections, generator)
         self.register_buffer("a", a.to(device))
         self.register_buffer("b", b.to(device))
