@@ -129,16 +129,21 @@ def _check_sizes(path, payload: dict) -> None:
             f"{sizing.format_bytes(limit)}"
         )
     gates = sizing.gate_count(cfg["width"], cfg["depth"], cfg["num_classes"])
-    stored = sum(
-        int(v.shape[0])
-        for k, v in payload["state_dict"].items()
-        if k.endswith(".weights") and isinstance(v, torch.Tensor) and v.dim() > 0
-    )
+    stored = _stored_rows(payload)
     if stored != gates:
         raise CheckpointError(
             f"{path}: config and parameters do not form a valid model: its config "
             f"({sizes}) makes {gates} gates, but the file stores parameters of {stored}"
         )
+
+
+def _stored_rows(payload: dict) -> int:
+    """Parameter rows the file stores: the first dimension of every gate layer's ``weights``."""
+    return sum(
+        int(v.shape[0])
+        for k, v in payload["state_dict"].items()
+        if k.endswith(".weights") and isinstance(v, torch.Tensor) and v.dim() > 0
+    )
 
 
 def _check_arch_sizes(path, payload: dict) -> None:
@@ -164,11 +169,7 @@ def _check_arch_sizes(path, payload: dict) -> None:
             f"machine's {sizing.format_bytes(limit)}"
         )
     rows = sum(p.parameter_rows for p in plans)
-    stored = sum(
-        int(v.shape[0])
-        for k, v in payload["state_dict"].items()
-        if k.endswith(".weights") and isinstance(v, torch.Tensor) and v.dim() > 0
-    )
+    stored = _stored_rows(payload)
     if stored != rows:
         raise CheckpointError(
             f"{path}: config and parameters do not form a valid model: its architecture has {rows} "
