@@ -157,6 +157,13 @@ def _add_verify(sub) -> None:
         + ",".join(engine_names())
         + " (default: every engine the build folder has artifacts for)",
     )
+    p.add_argument(
+        "--formal",
+        action="store_true",
+        help="also prove, for every input, that the Verilog equals the netlist, the optimized netlist the "
+        "model's and the encoder, popcount and argmax their specification (docs/formal.md)",
+    )
+    p.add_argument("--prover", choices=("abc", "yosys"), default="abc", help="--formal: ABC cec or Yosys sat")
     p.set_defaults(func=_run_verify)
 
 
@@ -173,10 +180,17 @@ def _run_verify(args) -> int:
     print(f"verifying {args.build} on {data} {args.split} split ({len(y)} samples)")
     engines = tuple(e.strip() for e in args.engines.split(",")) if args.engines else available_engines(args.build)
     rows = verify(model, args.build, x, y, engines, log_line=print)
-    path = write_verify_json(args.build, rows, {"model": str(args.model), "data": data, "split": args.split})
     ok = all(r.passed for r in rows)
-    print(f"{'all engines agree' if ok else 'MISMATCH'}; wrote {path}")
-    return 0 if ok else 1
+    formal = None
+    if args.formal:
+        from .sim.formal import verify_formal
+
+        print(f"proving {args.build} equivalent to {args.model} for every input ({args.prover})")
+        formal = verify_formal(model, args.build, args.prover, log_line=print)
+    path = write_verify_json(args.build, rows, {"model": str(args.model), "data": data, "split": args.split}, formal)
+    proved = "" if formal is None else ("; proved equivalent" if formal["passed"] else "; NOT PROVED equivalent")
+    print(f"{'all engines agree' if ok else 'MISMATCH'}{proved}; wrote {path}")
+    return 0 if ok and (formal is None or formal["passed"]) else 1
 
 
 def _split_of(model, data, root, split):

@@ -132,7 +132,12 @@ def verify(
     return rows
 
 
-def write_verify_json(build_dir: Path | str, rows: list[EngineResult], meta: dict[str, Any]) -> Path:
-    """``verify.json``: the table plus what was verified."""
-    data = dict(meta, passed=all(r.passed for r in rows), engines=[asdict(r) for r in rows])
+def write_verify_json(
+    build_dir: Path | str, rows: list[EngineResult], meta: dict[str, Any], formal: dict[str, Any] | None = None
+) -> Path:
+    """``verify.json``: the table plus what was verified, and the proofs of ``verify --formal``."""
+    passed = all(r.passed for r in rows) and (formal is None or bool(formal.get("passed")))
+    data = dict(meta, passed=passed, engines=[asdict(r) for r in rows])
+    if formal is not None:
+        data["formal"] = formal
     return write_json(Path(build_dir) / "verify.json", data)
