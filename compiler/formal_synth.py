@@ -118,8 +118,8 @@ def _named(aig: Aig, map_text: str) -> Aig:
     return Aig(aig.num_inputs, aig.ands, np.array(outputs, np.int64), aig.input_names, names)
 
 
-#: which ``n<id>`` wires become outputs: the top module's, or every module's (to find a gate)
-WIRES = {"top": "w:n[0123456789]*", "all": "w:n[0123456789]* w:*.n[0123456789]*"}
+#: which ``n<id>`` wires become outputs: the top module's, every module's (to find a gate) or none
+WIRES = {"top": "w:n[0123456789]*", "all": "w:n[0123456789]* w:*.n[0123456789]*", "none": ""}
 
 
 def _script(files: list[str], top: str, wires: str = "top") -> str:
@@ -132,7 +132,7 @@ def _script(files: list[str], top: str, wires: str = "top") -> str:
             "flatten",
             "techmap -map transparent_ff.v",
             # before any clean-up: a wire nothing reads would lose its driver
-            f"expose {WIRES[wires]}",  # Yosys patterns know character sets, not ranges
+            f"expose {WIRES[wires]}" if WIRES[wires] else "",  # Yosys patterns know sets, not ranges
             "techmap -map ripple_add.v",
             "techmap",
             "aigmap",  # no clean-up or optimization: the proofs hash the AIG themselves, and it is faster
