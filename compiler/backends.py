@@ -19,7 +19,12 @@ from .analysis import Analysis
 from .netlist import Netlist
 
 #: modules of the built-in back ends, imported on first use of the registry
-BUILTIN = ("ldlgn.compiler.backend_c", "ldlgn.compiler.backend_verilog")
+BUILTIN = (
+    "ldlgn.compiler.backend_c",
+    "ldlgn.compiler.backend_verilog",
+    "ldlgn.compiler.backend_blif",
+    "ldlgn.compiler.backend_aiger",
+)
 
 
 @dataclass
