@@ -23,6 +23,7 @@ from . import truth_tables as tt
 from .analysis import Analysis
 from .netlist import CONST0, CONST1, FIRST_INPUT, Netlist
 
+
 def _net(analysis: Analysis, v: int) -> str:
     c = int(analysis.const_value[v])
     return f"const{c}" if c >= 0 else f"n{v}"
@@ -42,11 +43,11 @@ def blif_text(net: Netlist, name: str, analysis: Analysis | None = None) -> str:
     """The BLIF of ``net``'s live gates: model ``name``, inputs ``n<id>``, outputs ``o<j>``."""
     analysis = analysis or Analysis(net.validate())
     first = net.first_gate
-    lines = [
+    head = (
         f"# {name}: {analysis.num_live_gates} gates, {net.num_inputs} comparator inputs, "
-        f"{net.outputs.size} outputs in {net.num_classes} classes of {net.group_size}",
-        "# input n<id> is x[feature] > threshold; output o<j> belongs to class j // group size",
-    ]
+        f"{net.outputs.size} outputs in {net.num_classes} classes of {net.group_size}"
+    )
+    lines = [head, "# input n<id> is x[feature] > threshold; output o<j> belongs to class j // group size"]
     for i in range(net.num_inputs):
         lines.append(f"#   n{FIRST_INPUT + i} = x[{net.input_feature[i]}] > {net.input_threshold[i]}")
     lines += [f".model {name}", ".inputs " + " ".join(f"n{FIRST_INPUT + i}" for i in range(net.num_inputs))]

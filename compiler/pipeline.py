@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .abc_opt import abc_optimize, check_script
 from .analysis import analyze
 from .backends import get_backend
 from .builddir import check_manifest, manifest, staged_folder
@@ -78,19 +79,27 @@ def compile_netlist(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     passes: Iterable[PassLike] | None = DEFAULT_PASSES,
     source: str = "",
+    abc: str | None = None,
 ) -> BuildReport:
     """Optimize ``raw`` with ``passes`` (None: none) and run the ``emit`` back ends into ``out_dir``.
 
     ``options`` maps a back end's name to its keyword options (``get_backend(b).options()`` lists
-    them). Everything is checked before anything is written. Returns the report.
+    them). ``abc``: an ABC script run after the passes, its result kept when proved equal and
+    smaller (:mod:`ldlgn.compiler.abc_opt`). Everything is checked before anything is written.
+    Returns the report.
     """
     check_c_name(name)
     check_verilog_name(name)
     emit = tuple(dict.fromkeys(emit))
     opts = _check_options(emit, options or {})
+    if abc is not None:
+        abc = check_script(abc)
     out = check_output_dir(out_dir)
     raw.validate()
     net, pass_report = optimize(raw, passes) if passes is not None else (raw, [])
+    abc_section = None
+    if abc is not None:
+        net, abc_section = abc_optimize(net, abc)
     stats = summary(net)
     log.info("netlist: %d gates -> %d after optimization, depth %d", raw.num_gates, net.num_gates, stats["depth"])
     with staged_folder(out) as tmp:
@@ -113,6 +122,8 @@ def compile_netlist(
             "backends": sections,  # type: ignore[typeddict-item]
             "manifest": manifest(tmp),
         }
+        if abc_section is not None:
+            report["abc"] = abc_section
         write_report(tmp, report)
     return report
 

@@ -55,9 +55,60 @@ class VerilogSection(TypedDict, total=False):
     yosys: YosysSection
 
 
+class BlifSection(TypedDict):
+    """The BLIF back end's part (docs/formal.md)."""
+
+    files: list[str]
+    gates: int
+    inputs: int  #: comparators (every primary input, constant ones unused)
+    outputs: int  #: output slots
+
+
+class AigerSection(TypedDict, total=False):
+    """The AIGER back end's part (``design_ands`` only with ``design=True``)."""
+
+    files: list[str]
+    gates: int
+    inputs: int
+    outputs: int
+    ands: int  #: AND nodes of the netlist's AIG
+    design_ands: int  #: AND nodes of the whole design's AIG (x to class)
+
+
 class Backends(TypedDict, total=False):
     c: CSection
     verilog: VerilogSection
+    blif: BlifSection
+    aiger: AigerSection
+
+
+class AbcSection(TypedDict):
+    """``ldlgn compile --abc``: the ABC script's result next to ldlgn's passes (docs/formal.md)."""
+
+    script: str
+    gates_before: int
+    gates_after: int
+    depth_before: int
+    depth_after: int
+    lut6_before: int
+    lut6_after: int
+    proved: bool  #: ABC's result proved equal to the netlist for every input
+    proof_seconds: float
+    kept: str  #: "abc" (proved and smaller) or "ldlgn"
+    seconds: float
+
+
+class FormalProof(TypedDict):
+    """One proof of ``ldlgn verify --formal`` (``verify.json``, section ``formal.proofs``)."""
+
+    property: str  #: "a", "b" or "c"
+    status: str  #: "proved", "failed" or "unknown"
+    seconds: float
+    engine: str
+    outputs: int
+    failing: str
+    counterexample: dict[str, int] | None
+    detail: str
 
 
 class SynthSection(TypedDict, total=False):
@@ -110,6 +161,7 @@ class BuildReport(_BuildReportRequired, total=False):
     """Everything ``ldlgn compile`` records about a build, and what ``ldlgn synth`` adds."""
 
     synth: dict[str, SynthSection]  #: by FPGA target
+    abc: AbcSection  #: with ``ldlgn compile --abc``
 
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {

@@ -61,6 +61,15 @@ def _add_compile(sub) -> None:
         "(default: all): " + ", ".join(_pass_help()),
     )
     p.add_argument("--no-opt", action="store_true", help="same as --passes none")
+    p.add_argument(
+        "--abc",
+        nargs="?",
+        const="dc2; resyn2",
+        default=None,
+        metavar="SCRIPT",
+        help="after the passes, run an ABC script (default when no SCRIPT: 'dc2; resyn2'); its result is kept "
+        "when proved equal and smaller (docs/formal.md)",
+    )
     p.set_defaults(func=_run_compile)
 
 
@@ -126,7 +135,7 @@ def _run_compile(args) -> int:
 
         raw = lower(load(args.model).discrete(), args.name)
     raw.name = args.name
-    report = compile_netlist(raw, args.out, args.name, emit, options, passes, source=str(args.model))
+    report = compile_netlist(raw, args.out, args.name, emit, options, passes, source=str(args.model), abc=args.abc)
     print(
         f"wrote {Path(args.out) / 'report.json'}: {report['gates_raw']} gates -> {report['gates_opt']}, "
         f"depth {report['depth']}"
