@@ -50,6 +50,7 @@ def run_demo(
     from .compiler.pipeline import compile_model
     from .datasets import load_dataset
     from .plots import write_run_plots
+    from .sim.formal import verify_formal
     from .sim.verify import verify, write_verify_json
     from .train import TrainConfig, train
 
@@ -71,12 +72,15 @@ def run_demo(
     ds = load_dataset("digits", seed=cfg.seed)
     log(f"[3/5] verifying every engine on the whole test split ({len(ds.y_test)} samples)")
     rows = verify(model, build, ds.x_test, ds.y_test, log_line=lambda m: log("    " + m))
-    write_verify_json(build, rows, {"model": str(out / "model.pt"), "data": "digits", "split": "test"})
+    log("      proving the build equivalent to the model for every input (docs/formal.md)")
+    formal = verify_formal(model, build, log_line=lambda m: log("    " + m))
+    write_verify_json(build, rows, {"model": str(out / "model.pt"), "data": "digits", "split": "test"}, formal)
     log("[4/5] measuring C throughput (single thread)")
     c_rate = c_throughput(build, ds.x_test)
-    passed = all(r.passed for r in rows)
+    passed = all(r.passed for r in rows) and formal["passed"]
     summary = {
         "passed": passed,
+        "formal": {"passed": formal["passed"], "proofs": len(formal["proofs"]), "seconds": formal["seconds"]},
         "test_acc_discrete": metrics["test_acc_discrete"],
         "test_acc_relaxed": metrics["test_acc_relaxed"],
         "train_seconds": metrics["seconds"],
@@ -107,10 +111,17 @@ def _summary_lines(s: dict, rows: list) -> list[str]:
         f"Fmax (not run by the demo)    ldlgn synth {s['artifacts']['build']} --target ecp5-25k|ice40-hx8k",
         f"C inference (1 thread)        {s['c_samples_per_s'] / 1e6:.2f} M samples/s",
         f"agreement with torch eval     {agree}",
-        f"result                        {'ALL ENGINES AGREE' if s['passed'] else 'MISMATCH'}",
+        f"formal proof, every input     {_proved(s['formal'])}",
+        f"result                        {'ALL ENGINES AGREE' if all(r.passed for r in rows) else 'MISMATCH'}, "
+        f"{'proved equivalent' if s['formal']['passed'] else 'NOT PROVED equivalent'}",
         (
             f"artifacts                     {s['artifacts']['model']}, {s['artifacts']['build']}/ "
             f"(c/, verilog/, netlist.npz, report.json, verify.json), plots in {Path(s['artifacts']['model']).parent}/"
         ),
         f"total time                    {s['seconds']:.0f} s",
     ]
+
+
+def _proved(f: dict) -> str:
+    word = "proved equivalent" if f["passed"] else "NOT PROVED equivalent"
+    return f"{word} ({f['proofs']} proofs, {f['seconds']:.0f} s)"
