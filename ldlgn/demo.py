@@ -112,8 +112,10 @@ def _summary_lines(s: dict, rows: list) -> list[str]:
         f"C inference (1 thread)        {s['c_samples_per_s'] / 1e6:.2f} M samples/s",
         f"agreement with torch eval     {agree}",
         f"formal proof, every input     {_proved(s['formal'])}",
-        f"result                        {'ALL ENGINES AGREE' if all(r.passed for r in rows) else 'MISMATCH'}, "
-        f"{'proved equivalent' if s['formal']['passed'] else 'NOT PROVED equivalent'}",
+        (
+            f"result                        {'ALL ENGINES AGREE' if all(r.passed for r in rows) else 'MISMATCH'}, "
+            f"{'proved equivalent' if s['formal']['passed'] else 'NOT PROVED equivalent'}"
+        ),
         (
             f"artifacts                     {s['artifacts']['model']}, {s['artifacts']['build']}/ "
             f"(c/, verilog/, netlist.npz, report.json, verify.json), plots in {Path(s['artifacts']['model']).parent}/"
