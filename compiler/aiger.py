@@ -142,7 +142,10 @@ def parse_aiger(data: bytes, path: object = "<bytes>") -> Aig:
             end = data.find(b"\n", pos)
             if end < 0:
                 raise AigerError(f"{path} is truncated in its outputs")
-            outs.append(int(data[pos:end]))
+            try:
+                outs.append(int(data[pos:end]))
+            except ValueError:
+                raise AigerError(f"{path} has a malformed line among its outputs") from None
             pos = end + 1
         ands, pos = _decode(np.frombuffer(data, np.uint8), pos, A, 2 * (n_in + 1))
         if pos < 0:

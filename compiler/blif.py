@@ -36,6 +36,8 @@ def _cover(table: int, reads: list[int]) -> list[str]:
         if (table >> r) & 1:
             bits = {0: (r >> 1) & 1, 1: r & 1}
             rows.add("".join(str(bits[k]) for k in reads))
+    if not rows:  # constant 0: an OFF-set row over everything (some readers take no rows as unknown)
+        return [f"{'-' * len(reads)} 0".strip()]
     return [f"{row} 1".strip() for row in sorted(rows)]
 
 
@@ -52,7 +54,7 @@ def blif_text(net: Netlist, name: str, analysis: Analysis | None = None) -> str:
         lines.append(f"#   n{FIRST_INPUT + i} = x[{net.input_feature[i]}] > {net.input_threshold[i]}")
     lines += [f".model {name}", ".inputs " + " ".join(f"n{FIRST_INPUT + i}" for i in range(net.num_inputs))]
     lines += [".outputs " + " ".join(f"o{j}" for j in range(net.outputs.size))]
-    lines += [".names const0", ".names const1", "1"]
+    lines += [".names const0", "0", ".names const1", "1"]
     for g in analysis.live_gates.tolist():
         a, b = (int(u) for u in net.fanin[g])
         table = int(net.table[g])

@@ -160,18 +160,31 @@ def prove(ob: Obligation, prover: str = "abc", timeout: float = DEFAULT_TIMEOUT)
         a.input_names = b.input_names = [f"i{k}" for k in range(full.num_inputs)]
         verdict, output, pattern, detail = _prove_files(a, b, prover, timeout)
         proof.status, proof.detail = verdict, detail
-        if verdict == "failed":
-            _counterexample(proof, ob, a, b, open_, output, pattern)
+        if verdict == "failed" and not _counterexample(proof, ob, a, b, open_, output, pattern):
+            # ABC's cec may print a partial input pattern; ask for a whole one
+            _counterexample(proof, ob, a, b, open_, None, _full_counterexample(a, b, timeout))
     proof.seconds = time.perf_counter() - t0
     log.debug("%s", proof.line())
     return proof
 
 
+def _full_counterexample(a: Aig, b: Aig, timeout: float) -> dict[int, int]:
+    """Every input's value on which ``a`` and ``b`` differ, from ABC's miter (``write_cex``)."""
+    with tempfile.TemporaryDirectory(prefix="ldlgn_formal_") as tmp:
+        write_aiger(a, Path(tmp) / "gold.aig")
+        write_aiger(b, Path(tmp) / "gate.aig")
+        cmd = [require_tool("yosys-abc"), "-c", "miter gold.aig gate.aig; iprove; write_cex -n cex.txt"]
+        _run_tool(cmd, tmp, timeout)
+        path = Path(tmp) / "cex.txt"
+        text = path.read_text(errors="replace") if path.is_file() else ""
+    return {int(k): int(v) for k, v in re.findall(r"^i(\d+)@0=([01])\s*$", text, re.M)}
+
+
 def _counterexample(
     proof: Proof, ob: Obligation, a: Aig, b: Aig, open_: np.ndarray, output: int | None, pattern: dict[int, int]
-) -> None:
+) -> bool:
     """Fill in the input on which the circuits differ (inputs the tool left out are 0), after
-    checking by simulation that they do differ there."""
+    checking by simulation that they do differ there; False (and the proof unknown) if not."""
     x = np.zeros(a.num_inputs, bool)
     for k, v in pattern.items():
         if k < x.size:
@@ -179,10 +192,12 @@ def _counterexample(
     differ = np.flatnonzero(a.simulate(x[None])[0] != b.simulate(x[None])[0])
     if not differ.size:
         proof.status, proof.detail = "unknown", "the prover's counterexample does not reproduce in simulation"
-        return
+        return False
     j = output if output is not None and output in differ else int(differ[0])
+    proof.status, proof.detail = "failed", ""
     proof.failing = ob.labels[int(open_[j])]
     proof.counterexample = {name: int(v) for name, v in zip(ob.builder.input_names, x.tolist())}
+    return True
 
 
 def failing_inputs(proof: Proof, names: Sequence[str]) -> np.ndarray:
