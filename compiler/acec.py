@@ -110,6 +110,7 @@ def _substitutions(aig: Aig, nodes: list[int]) -> dict[int, dict[Monomial, int]]
     adders = xors & majs
     subst = {}
     for v in nodes:
+        choice: tuple[tuple, int] | None
         choice = next(((lv, t) for lv, t in cuts[v] if lv in adders and (t in _XOR3 or t in _MAJ3)), None)
         choice = choice or next(((lv, t) for lv, t in cuts[v] if len(lv) == 2 and t in _XOR2), None)
         if choice is None:

@@ -66,12 +66,10 @@ class Aig:
         x = np.asarray(inputs).astype(bool).reshape(-1, self.num_inputs)
         n = x.shape[0]
         words = -(-n // 64) if n else 0
-        packed = np.zeros((self.num_inputs, words), np.uint64)
-        if n:
-            bits = np.zeros((self.num_inputs, words * 64), bool)
-            bits[:, :n] = x.T
-            packed = np.packbits(bits.reshape(self.num_inputs, words, 64), axis=2, bitorder="little")
-            packed = packed.view(np.uint64).reshape(self.num_inputs, words)
+        bits = np.zeros((self.num_inputs, words * 64), bool)
+        bits[:, :n] = x.T
+        as_bytes = np.packbits(bits.reshape(self.num_inputs, words, 64), axis=2, bitorder="little")
+        packed = as_bytes.view(np.uint64).reshape(self.num_inputs, words)
         out = _simulate(self.ands, self.outputs, self.num_inputs, np.ascontiguousarray(packed))
         raw = out.view(np.uint8).reshape(self.outputs.size, words * 8)
         return np.unpackbits(raw, axis=1, bitorder="little")[:, :n].T.astype(bool)
@@ -329,7 +327,7 @@ def _cone(ands, outputs, num_inputs):
     return kept[:n], outs
 
 
-def cone(aig: Aig, outputs: Sequence[int], names: Sequence[str] | None = None) -> Aig:
+def cone(aig: Aig, outputs: Sequence[int] | np.ndarray, names: Sequence[str] | None = None) -> Aig:
     """The AIG of the chosen output literals only: same inputs, only the ANDs they depend on."""
     outs = np.asarray(outputs, np.int64).reshape(-1)
     ands, lits = _cone(aig.ands, outs, aig.num_inputs)

@@ -50,7 +50,7 @@ def _decode(data, pos, count, first_lhs):
                     return ands, -1
                 byte = data[pos]
                 pos += 1
-                x |= np.int64(byte & 0x7F) << shift
+                x |= int(byte & 0x7F) << shift
                 shift += 7
                 if byte < 0x80:
                     break

@@ -328,3 +328,22 @@ def test_netlist_on_x_is_the_reference_semantics():
     x = np.random.default_rng(0).integers(0, 16, (200, net.num_features))
     bits = ((x[:, :, None] >> np.arange(net.input_bits)) & 1).reshape(200, -1)
     assert (aig.simulate(bits) == node_values(net, x)[net.outputs].T.astype(bool)).all()
+
+
+def test_the_ripple_adder_map_equals_yosys_own_adders(tmp_path):
+    """The proofs map ``+`` onto full adders (formal_synth.RIPPLE_ADD); Yosys's own map is the reference."""
+    import subprocess
+
+    from ldlgn.compiler.formal_synth import RIPPLE_ADD
+
+    (tmp_path / "ripple.v").write_text(RIPPLE_ADD)
+    (tmp_path / "adds.v").write_text(
+        "module adds(input [4:0] a, input [2:0] b, input signed [3:0] c, input d, output [5:0] y, output [2:0] z,"
+        " output signed [6:0] w);\n"
+        "  assign y = a + b + d;\n  assign z = a + b;\n  assign w = c + $signed({1'b0, b}) + c;\nendmodule\n"
+    )
+    flow = "read_verilog adds.v; hierarchy -top adds; proc; {map}; techmap; aigmap; write_aiger -symbols {out}"
+    for out, how in (("own.aig", "opt_clean"), ("ripple.aig", "techmap -map ripple.v")):
+        subprocess.run(["yosys", "-q", "-p", flow.format(map=how, out=out)], cwd=tmp_path, check=True)
+    p = subprocess.run(["yosys-abc", "-c", "cec own.aig ripple.aig"], cwd=tmp_path, capture_output=True, text=True)
+    assert "Networks are equivalent" in p.stdout
