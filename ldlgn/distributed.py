@@ -116,6 +116,9 @@ def session(cfg: TrainConfig) -> Iterator[Context]:
     log.info("rank %d of %d joined the %s process group", ctx.rank, ctx.world_size, backend)
     try:
         yield ctx
+        # leave together: a rank that tears its gloo pairs down while rank 0 still writes the
+        # final files can abort at exit (seen rarely under load), so all wait for the slowest
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
