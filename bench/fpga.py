@@ -2,8 +2,9 @@
 
 Designs: the `make demo` digits model (trained here when no --model is given: 2000×4, 2000
 steps) and an MNIST-shaped random net (400 comparators → 6 layers × 8000 gates, 10 classes).
-Variants: the legacy head (binary adder trees, comparator-tree argmax) against the compressor
-head, each combinational, every 2 logic levels, and auto (estimated LUT levels per stage).
+Variants: the legacy head (``legacy-*``: binary adder trees, comparator-tree argmax) against the
+compressor head, each combinational (``comb``), registered every 2 logic levels (``every2``), and
+``auto`` (registers placed by estimated LUT levels per stage).
 
     python bench/fpga.py [--model runs/digits/model.pt] [--targets lut6,ecp5-25k] [--mnist]
 
@@ -29,11 +30,11 @@ from ldlgn.compiler.synth import synthesize
 from ldlgn.compiler.verilog import emit_verilog
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    "legacy, combinational": dict(popcount="adder"),
-    "legacy, every 2 levels": dict(popcount="adder", pipeline_every=2),
-    "new, combinational": dict(),
-    "new, every 2 levels": dict(pipeline_every=2),
-    "new, auto": dict(pipeline_every="auto"),
+    "legacy-comb": dict(popcount="adder"),
+    "legacy-every2": dict(popcount="adder", pipeline_every=2),
+    "comb": dict(),
+    "every2": dict(pipeline_every=2),
+    "auto": dict(pipeline_every="auto"),
 }
 
 
@@ -82,9 +83,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=None, help="digits model.pt or netlist.npz (default: train one)")
     p.add_argument("--targets", default="lut6,ecp5-25k")
-    p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of the variants")
+    p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {', '.join(VARIANTS)}")
     p.add_argument("--mnist", action="store_true", help="add the MNIST-shaped random net (lut6 target)")
     args = p.parse_args()
+    unknown = [v for v in args.variants.split(",") if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
     designs = [("digits", digits_netlist(args.model), args.targets.split(","))]
     if args.mnist:
         designs.append(("mnist", mnist_shaped(), ["lut6"]))
