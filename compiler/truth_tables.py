@@ -59,16 +59,30 @@ def row_bits(n: int = 2) -> np.ndarray:
     return ((r >> (n - 1 - k)) & 1).astype(np.uint8)
 
 
+def as_table_words(tables) -> np.ndarray:
+    """Tables as uint64 bit patterns: Python ints up to 2**64-1 and int64 arrays (bit 63 as sign) alike."""
+    t = np.asarray(tables)
+    if t.dtype.kind == "i":
+        return t.astype(np.int64).view(np.uint64) if t.dtype.itemsize == 8 else t.astype(np.uint64)
+    return t.astype(np.uint64)
+
+
 def table_rows(tables, n: int = 2) -> np.ndarray:
     """Output bit of every row for each table: shape ``(..., 2**n)``, dtype uint8."""
-    t = np.asarray(tables, dtype=np.int64)[..., None]
-    return ((t >> np.arange(1 << n)) & 1).astype(np.uint8)
+    t = as_table_words(tables)[..., None]
+    return ((t >> np.arange(1 << n, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
 
 
 def table_from_rows(rows) -> np.ndarray:
-    """Inverse of :func:`table_rows`: pack row outputs ``(..., 2**n)`` into integer tables."""
-    rows = np.asarray(rows, dtype=np.int64)
-    return (rows << np.arange(rows.shape[-1])).sum(-1)
+    """Inverse of :func:`table_rows`: pack row outputs ``(..., 2**n)`` into integer tables.
+
+    int64 up to 32 rows (five inputs); uint64 for 64 rows, whose bit 63 int64 cannot hold.
+    """
+    rows = np.asarray(rows)
+    if rows.shape[-1] > 32:
+        words = rows.astype(np.uint64) << np.arange(rows.shape[-1], dtype=np.uint64)
+        return np.bitwise_or.reduce(words, axis=-1)
+    return (rows.astype(np.int64) << np.arange(rows.shape[-1])).sum(-1)
 
 
 def table_from_direction(direction: str) -> int:
@@ -81,10 +95,10 @@ def table_from_direction(direction: str) -> int:
 def evaluate(tables, *inputs):
     """Evaluate truth tables on 0/1 integer inputs (numpy broadcasting); returns 0/1 ints."""
     n = len(inputs)
-    row = np.zeros(np.broadcast(*inputs).shape, dtype=np.int64)
+    row = np.zeros(np.broadcast(*inputs).shape, dtype=np.uint64)
     for x in inputs:
-        row = (row << 1) | np.asarray(x, dtype=np.int64)
-    return (np.asarray(tables, dtype=np.int64) >> row) & 1 if n else None
+        row = (row << np.uint64(1)) | np.asarray(x, dtype=np.uint64)
+    return ((as_table_words(tables) >> row) & np.uint64(1)).astype(np.int64) if n else None
 
 
 # ---- relaxed semantics: y = c0 + c1·A + c2·B + c3·A·B -------------------------------------

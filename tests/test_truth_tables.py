@@ -82,3 +82,30 @@ def test_poly_coefficients_reproduce_rows():
 def test_bad_direction():
     with pytest.raises(ValueError, match="direction"):
         tt.table_from_direction("01x1")
+
+
+# ---- 64-bit tables (six-input gates): bit 63 must survive every helper ----------------------
+def test_table_rows_accepts_bit_63():
+    table = (1 << 63) | 1  # a Python int above the int64 range
+    rows = tt.table_rows(table, 6)
+    assert rows.shape == (64,) and rows[0] == 1 and rows[63] == 1 and rows[1:63].sum() == 0
+    assert tt.table_rows(np.array([table], dtype=np.uint64), 6)[0, 63] == 1
+
+
+def test_table_from_rows_keeps_bit_63():
+    rows = np.zeros(64, dtype=np.uint8)
+    rows[63] = 1
+    table = tt.table_from_rows(rows)
+    assert int(table) == 1 << 63 and table.dtype == np.uint64
+    rng = np.random.default_rng(0)
+    tables = rng.integers(0, 1 << 63, size=20, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    assert (tt.table_from_rows(tt.table_rows(tables, 6)) == tables).all()
+    assert tt.table_from_rows(tt.table_rows(np.arange(16))).dtype == np.int64  # small tables unchanged
+
+
+def test_evaluate_six_inputs_with_bit_63():
+    table = (1 << 63) | (1 << 5)
+    rows = tt.row_bits(6)
+    out = tt.evaluate(table, *rows.T)
+    assert out.tolist() == tt.table_rows(table, 6).tolist()
+    assert out.dtype == np.int64
