@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ldlgn.compiler.lut_netlist import LutNetlist, lower_lutnet
 from ldlgn.compiler.lutnet import MAX_ARITY, LutLayer, LutNet
 
 
@@ -54,3 +55,30 @@ def random_lut_inputs(net: LutNet, n: int, seed: int = 0) -> np.ndarray:
     if n >= 2:
         x[0], x[1] = 0, net.input_max
     return x.astype(np.uint8 if net.input_bits <= 8 else np.uint16)
+
+
+def degenerate(net: LutNet, seed: int = 0, rate: float = 0.2) -> LutNetlist:
+    """The lowered netlist of ``net`` with the cases the passes simplify mixed in: constant pins,
+    repeated pins, tables that ignore inputs, duplicate gates, constant comparators."""
+    rng = np.random.default_rng(seed)
+    lut = lower_lutnet(net)
+    G = lut.num_gates
+    for g in range(G):
+        k = int(lut.arity[g])
+        for j in range(k):
+            u = rng.random()
+            if u < rate / 2:
+                lut.fanin[g, j] = rng.integers(0, 2)  # a constant pin
+            elif u < rate and j:
+                lut.fanin[g, j] = lut.fanin[g, rng.integers(0, j)]  # a repeated pin
+        if rng.random() < rate and k:  # the table ignores input j: copy the x_j = 0 half onto x_j = 1
+            p = k - 1 - int(rng.integers(0, k))
+            t = int(lut.table[g])
+            lut.table[g] = np.uint64(sum(((t >> (r & ~(1 << p))) & 1) << r for r in range(1 << k)))
+    for g in range(1, G):  # duplicate gates: a copy of an earlier gate of the same layer
+        if rng.random() < rate and lut.arity[g] == lut.arity[g - 1] and lut.fanin[g - 1].max() < lut.first_gate + g - 1:
+            lut.fanin[g], lut.table[g] = lut.fanin[g - 1], lut.table[g - 1]
+    thr = lut.input_threshold
+    pick = rng.random(thr.size) < rate
+    thr[pick] = rng.choice([-1, lut.input_max], size=int(pick.sum()))
+    return lut.validate()
