@@ -55,7 +55,7 @@ def _add_data_options(p, d) -> None:
 
 def _add_network_options(p, d) -> None:
     from .arch import PRESETS as ARCH_PRESETS
-    from .config import CONNECTIONS, IWP_ESTIMATORS, MAX_DEPTH, PARAMETRIZATIONS
+    from .config import CONNECTIONS, IWP_ESTIMATORS, MAX_DEPTH, OP_KERNELS, PARAMETRIZATIONS
 
     p.add_argument("--width", type=int, default=d.width)
     p.add_argument("--depth", type=int, default=d.depth, help=f"layers, at most {MAX_DEPTH} (default: %(default)s)")
@@ -70,6 +70,14 @@ def _add_network_options(p, d) -> None:
     )
     p.add_argument("--tau", type=float, default=d.tau)
     p.add_argument("--param", dest="parametrization", choices=PARAMETRIZATIONS, default=d.parametrization)
+    p.add_argument(
+        "--op-kernel",
+        choices=OP_KERNELS,
+        default=d.op_kernel,
+        help="how OP (--param op) trains: coefficients folds the softmax over the 16 gates into 4 "
+        "polynomial coefficients per gate; sixteen mixes all 16 gate values per sample, as difflogic's "
+        "kernel does (same values and gradients, more work) (default: %(default)s)",
+    )
     p.add_argument("--estimator", choices=IWP_ESTIMATORS, default=d.estimator)
     p.add_argument(
         "--init",

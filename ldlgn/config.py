@@ -14,6 +14,10 @@ BACKENDS = ("auto", "numba", "torch", "triton")
 #: balanced draw, ``random-cover`` ldlgn's earlier one
 CONNECTIONS = ("random", "unique", "random-cover")
 PARAMETRIZATIONS = ("iwp", "op")
+#: how OP trains: ``coefficients`` folds the softmax over the 16 gates into four polynomial
+#: coefficients per gate (IWP's kernel); ``sixteen`` mixes all 16 gate values per sample, as
+#: difflogic does (ldlgn.op_sixteen)
+OP_KERNELS = ("coefficients", "sixteen")
 #: ``-st``: the reference's soft forward with a replaced gradient; ``-hard-st``: hard-forward
 #: straight-through estimators (docs/discretization.md)
 IWP_ESTIMATORS = (
@@ -43,6 +47,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_SEED",
     "OP_INITS",
+    "OP_KERNELS",
     "PARAMETRIZATIONS",
     "TrainConfig",
     "option_name",
@@ -84,6 +89,7 @@ class TrainConfig:
     arch: str | None = None  # architecture spec or preset (ldlgn.arch); replaces width and depth
     cuda_graphs: bool = False  # capture the step as a CUDA graph (ldlgn.train_step)
     ddp: bool = False  # one process of a torchrun group (ldlgn.distributed)
+    op_kernel: str = "coefficients"  # OP only: "sixteen" trains as difflogic's kernel does (ldlgn.op_sixteen)
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first option out of its range (sizes against the
@@ -93,6 +99,10 @@ class TrainConfig:
                 raise ValueError(f"{option_name(name)} must be ≥ 1, got {getattr(self, name)}")
         if self.depth > MAX_DEPTH:
             raise ValueError(f"--depth must be ≤ {MAX_DEPTH}, got {self.depth}")
+        if self.op_kernel not in OP_KERNELS:
+            raise ValueError(f"--op-kernel must be one of {', '.join(OP_KERNELS)}, got {self.op_kernel!r}")
+        if self.op_kernel == "sixteen" and (self.parametrization != "op" or self.arch is not None):
+            raise ValueError("--op-kernel sixteen trains fully connected OP layers: it needs --param op and no --arch")
         if self.arch is not None:
             from .arch import parse
 

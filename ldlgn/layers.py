@@ -10,6 +10,7 @@ from . import parametrization as P
 from .compiler.discrete import DiscreteLayer
 from .connections import make_connections
 from .functional import BACKENDS, relaxed_gates, resolve_backend
+from .op_sixteen import check_op_kernel, sixteen_gates
 
 
 class _GradFactor(torch.autograd.Function):
@@ -89,9 +90,12 @@ class LogicLayer(GateModule):
         backend: str = "auto",
         mu: float | None = None,
         generator: torch.Generator | None = None,
+        op_kernel: str = "coefficients",
     ):
         super().__init__()
         self._set_gate_options(parametrization, estimator, init, grad_factor, backend)
+        check_op_kernel(op_kernel, parametrization)
+        self.op_kernel = op_kernel
         self.in_dim, self.out_dim = int(in_dim), int(out_dim)
         self.connections = connections
         a, b = make_connections(self.in_dim, self.out_dim, connections, generator)
@@ -117,8 +121,10 @@ class LogicLayer(GateModule):
             raise ValueError(f"LogicLayer expects input of shape (batch, {self.in_dim}), got {tuple(x.shape)}")
         if self.grad_factor != 1.0 and self.training:
             x = _GradFactor.apply(x, self.grad_factor)
-        c = self.coefficients().to(x.dtype)
         rev = self.reverse_index() if resolve_backend(self.backend, x) == "numba" else None
+        if self.op_kernel == "sixteen" and self.training:  # all 16 gates per sample, as difflogic
+            return sixteen_gates(x, self.a, self.b, torch.softmax(self.weights, -1).to(x.dtype), self.backend, rev)
+        c = self.coefficients().to(x.dtype)
         return relaxed_gates(x, self.a, self.b, c, self.backend, rev)
 
     def discrete(self) -> DiscreteLayer:
@@ -129,6 +135,7 @@ class LogicLayer(GateModule):
         return (
             f"{self.in_dim}, {self.out_dim}, parametrization={self.parametrization!r}, "
             f"estimator={self.estimator!r}, init={self.init!r}, backend={self.backend!r}"
+            + (f", op_kernel={self.op_kernel!r}" if self.op_kernel != "coefficients" else "")
         )
 
 

@@ -126,6 +126,7 @@ class LogicNet(GateNet):
         grad_factor: float = 1.0,
         backend: str = "auto",
         mu: float | None = None,
+        op_kernel: str = "coefficients",
     ):
         super().__init__()
         if num_classes < 2:
@@ -148,11 +149,24 @@ class LogicNet(GateNet):
             backend=backend,
             mu=mu,
         )
+        if op_kernel != "coefficients":  # stored only when set: checkpoints of the default stay as they were
+            self.config["op_kernel"] = op_kernel
         self.encoder = ThermometerEncoder(num_features, num_thresholds, input_bits)
         last = -(-width // num_classes) * num_classes
         widths = [self.encoder.num_outputs] + [width] * (depth - 1) + [last]
         self.layers = nn.ModuleList(
-            LogicLayer(i, o, parametrization, estimator, init, connections, grad_factor, backend=backend, mu=mu)
+            LogicLayer(
+                i,
+                o,
+                parametrization,
+                estimator,
+                init,
+                connections,
+                grad_factor,
+                backend=backend,
+                mu=mu,
+                op_kernel=op_kernel,
+            )
             for i, o in zip(widths[:-1], widths[1:])
         )
         self.group_sum = GroupSum(num_classes, tau)

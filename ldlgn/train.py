@@ -68,6 +68,7 @@ def build_model(cfg: TrainConfig, ds) -> GateNet:
         cfg.grad_factor,
         cfg.backend,
         cfg.mu,
+        cfg.op_kernel,
     )
     model.encoder.fit(ds.x_train, cfg.encoding)
     return model.to(cfg.device)

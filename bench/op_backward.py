@@ -1,0 +1,102 @@
+"""The paper's claim (d): IWP's backward pass against OP's, at equal shapes, per training step.
+
+Three networks of the same shape, connections and batch: IWP, OP on ldlgn's default kernel
+(``--op-kernel coefficients``: the softmax over the 16 gates folded into four coefficients per gate,
+so the per-sample work equals IWP's) and OP on the sixteen-gate kernel (``--op-kernel sixteen``:
+all 16 gate values per sample, the per-sample work of difflogic's OP kernel, which the paper timed).
+Each repeat times a forward pass (gate layers, GroupSum and the cross-entropy loss, on inputs
+encoded once beforehand) and its backward pass of every network in turn, as the paper's timing
+loop does; the script prints the medians and IWP's speed-up
+over each OP kernel, measured in the same run. Inputs are random CIFAR-sized images (3072 integer
+features, 3 thresholds: 9216 input bits) and 100 classes. The paper's timed layers are 128,000 gates
+wide at batch 25 (CIFAR-100, depth scale 20: 80 layers); 4 layers keep that width on a small CPU.
+
+On the CPU the gates run on the Numba kernels. With ``--device cuda`` IWP and OP-coefficients run
+on the Triton kernels (when installed) and OP-sixteen on plain torch, so that comparison is not
+kernel against kernel::
+
+    OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/op_backward.py
+    python bench/op_backward.py --shapes 128000x4x25 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import numpy as np
+import torch
+from _timing import Clock
+
+from ldlgn.model import LogicNet
+
+NETWORKS = {"IWP": ("iwp", "coefficients"), "OP-coefficients": ("op", "coefficients"), "OP-sixteen": ("op", "sixteen")}
+FEATURES, CLASSES = 3072, 100
+
+
+def build(width: int, depth: int, device: str, data: np.ndarray) -> dict[str, LogicNet]:
+    """The three networks, with the same connections (same seed) and a fitted encoder."""
+    nets = {}
+    for name, (param, op_kernel) in NETWORKS.items():
+        torch.manual_seed(0)
+        net = LogicNet(FEATURES, CLASSES, width, depth, 3, 8, 100.0, param, op_kernel=op_kernel)
+        net.encoder.fit(data, "uniform")
+        nets[name] = net.to(device).train()
+    return nets
+
+
+def timed_passes(net: LogicNet, bits, y, clock: Clock) -> tuple[float, float]:
+    """Milliseconds of the forward pass (gate layers, GroupSum, loss) on encoded ``bits``, then of
+    its backward pass."""
+    net.zero_grad(set_to_none=True)
+    held = {}
+
+    def forward():
+        h = bits
+        for layer in net.layers:
+            h = layer(h)
+        held["loss"] = torch.nn.functional.cross_entropy(net.group_sum(h), y)
+
+    fwd = clock.time(forward)
+    return fwd, clock.time(lambda: held["loss"].backward())
+
+
+def measure(width: int, depth: int, batch: int, repeats: int, device: str) -> dict[str, tuple[float, float]]:
+    """Median forward and backward ms of each network over ``repeats`` interleaved rounds (two warm-ups)."""
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 256, (1000, FEATURES)).astype(np.uint8)
+    nets = build(width, depth, device, data)
+    bits = nets["IWP"].encoder(torch.as_tensor(data[:batch], device=device))  # encoded once, as the paper's runs
+    y = torch.as_tensor(rng.integers(0, CLASSES, batch), device=device)
+    clock = Clock(device)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in nets}
+    for r in range(repeats + 2):
+        for name, net in nets.items():
+            t = timed_passes(net, bits, y, clock)
+            if r >= 2:
+                times[name].append(t)
+    return {n: (statistics.median(f for f, _ in t), statistics.median(b for _, b in t)) for n, t in times.items()}
+
+
+def report(width: int, depth: int, batch: int, medians: dict[str, tuple[float, float]]) -> None:
+    iwp_f, iwp_b = medians["IWP"]
+    print(f"{width} x {depth} layers, batch {batch}:")
+    for name, (f, b) in medians.items():
+        vs = "" if name == "IWP" else f"  (IWP {b / iwp_b:.2f}x faster backward, {f / iwp_f:.2f}x forward)"
+        print(f"  {name:16s} backward {b:9.2f} ms  forward {f:9.2f} ms{vs}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shapes", default="8000x6x100,128000x4x25", help="WIDTHxDEPTHxBATCH, comma-separated")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    print(f"median of {args.repeats} interleaved repeats, {args.device}, torch {torch.__version__}")
+    for shape in args.shapes.split(","):
+        width, depth, batch = (int(v) for v in shape.lower().split("x"))
+        report(width, depth, batch, measure(width, depth, batch, args.repeats, args.device))
+
+
+if __name__ == "__main__":
+    main()
