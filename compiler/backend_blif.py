@@ -25,5 +25,11 @@ class BlifBackend:
         section = {"inputs": netlist.num_inputs, "outputs": int(netlist.outputs.size)}
         return Emitted([path], analysis.num_live_gates, section)
 
+    def emit_lut(self, netlist: Any, out_dir: Path, name: str, analysis: Any, **options: Any) -> Emitted:
+        """The same artifacts for a LUT netlist (gates of up to six inputs, docs/n-input-gates.md)."""
+        from . import lut_backends
+
+        return lut_backends.emit_blif(netlist, out_dir, name, analysis, **options)
+
 
 register_backend(BlifBackend())

@@ -34,5 +34,11 @@ class CBackend:
         log.info("C: %d files in %s, library built in %.2f s", len(src.files), out_dir, seconds)
         return Emitted([*src.files, lib], src.num_gates, {"build_seconds": round(seconds, 3)})
 
+    def emit_lut(self, netlist: Any, out_dir: Path, name: str, analysis: Any, **options: Any) -> Emitted:
+        """The same artifacts for a LUT netlist (gates of up to six inputs, docs/n-input-gates.md)."""
+        from . import lut_backends
+
+        return lut_backends.emit_c(netlist, out_dir, name, analysis, **options)
+
 
 register_backend(CBackend())

@@ -53,5 +53,11 @@ class VerilogBackend:
             log.info("Yosys: %s cells, %s LUT-6, LUT depth %s", y["cells"], y["luts"], y["lut_depth"])
         return Emitted([*design.files, out_dir / MANIFEST], design.num_gates, section)
 
+    def emit_lut(self, netlist: Any, out_dir: Path, name: str, analysis: Any, **options: Any) -> Emitted:
+        """The same artifacts for a LUT netlist (gates of up to six inputs, docs/n-input-gates.md)."""
+        from . import lut_backends
+
+        return lut_backends.emit_verilog(netlist, out_dir, name, analysis, **options)
+
 
 register_backend(VerilogBackend())

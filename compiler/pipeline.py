@@ -30,7 +30,7 @@ from .lower import lower
 from .netlist import Netlist
 from .passes import DEFAULT_PASSES, PassLike, optimize
 from .report import FORMAT, VERSION, BuildReport, read_report, write_report
-from .serialize import load_netlist, save_netlist
+from .serialize import save_netlist
 from .verilog import check_name as check_verilog_name
 
 log = logging.getLogger(__name__)
@@ -129,16 +129,25 @@ def compile_netlist(
 
 
 def compile_model(model: Any, out_dir: Path | str, name: str = "net", **options: Any) -> BuildReport:
-    """Compile a trained model (anything with ``.discrete() -> DiscreteNet``, e.g. ``ldlgn.LogicNet``);
-    ``options`` are those of :func:`compile_netlist` (``emit``, ``options``, ``passes``, ``source``)."""
-    discrete: DiscreteNet = model.discrete()
+    """Compile a trained model (anything with ``.discrete()`` giving a ``DiscreteNet``, e.g.
+    ``ldlgn.LogicNet``, or a ``LutNet`` for n-input gates); ``options`` are those of
+    :func:`compile_netlist` (``emit``, ``options``, ``passes``, ``source``)."""
+    from .lut_netlist import lower_lutnet
+    from .lut_pipeline import compile_lut_netlist
+    from .lutnet import LutNet
+
+    discrete: DiscreteNet | LutNet = model.discrete()
+    if isinstance(discrete, LutNet):
+        return compile_lut_netlist(lower_lutnet(discrete, name), out_dir, name, **options)
     return compile_netlist(lower(discrete, name), out_dir, name, **options)
 
 
 def load_build(build_dir: Path | str) -> tuple[Netlist, BuildReport]:
-    """The optimized netlist and report of a build folder."""
+    """The optimized netlist and report of a build folder (a ``LutNetlist`` for a LUT build)."""
+    from .lut_serialize import load_any_netlist
+
     report = read_report(build_dir)
-    return load_netlist(Path(build_dir) / NETLIST), report
+    return load_any_netlist(Path(build_dir) / NETLIST), report  # type: ignore[return-value]
 
 
 def build_problems(build_dir: Path | str, report: BuildReport) -> list[str]:

@@ -162,6 +162,7 @@ class BuildReport(_BuildReportRequired, total=False):
 
     synth: dict[str, SynthSection]  #: by FPGA target
     abc: AbcSection  #: with ``ldlgn compile --abc``
+    gate_arity: dict[str, dict[str, int]]  #: LUT builds: gates per arity, ``raw`` and ``opt``
 
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {

@@ -103,16 +103,18 @@ def plan_design(
     chunk_size: int,
     reads: np.ndarray | None = None,
     budget: float | None = None,
+    edges: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> VerilogPlan:
     """The plan of ``analysis.netlist`` for the given pipelining and chunk size. ``reads``: the
     nodes the head reads (default: every output); ``budget``: LUT levels per stage for
-    ``pipeline_every="auto"``."""
+    ``pipeline_every="auto"``; ``edges``: ``(consumer, producer)`` node ids of the pins the live
+    gates read (default: those of the two-input analysis; a LUT netlist's analysis gives its own)."""
     net = analysis.netlist
     num_bands, band = _bands(analysis, pipeline_every, budget)
     out_stage = 0 if pipeline_every is None else num_bands
     plan = VerilogPlan(analysis, pipeline_every, num_bands, band, out_stage, [], [], budget=budget)
     plan.reads = net.outputs.astype(np.int64) if reads is None else np.asarray(reads, np.int64)
-    cons, prod = _edges(analysis)
+    cons, prod = _edges(analysis) if edges is None else edges
     plan.chunks = _chunks(plan, cons, prod, chunk_size)
     if plan.pipelined:
         plan.crossings = _crossings(plan, _last_reader(plan, cons, prod))

@@ -102,9 +102,12 @@ class NumbaEngine:
 
     def run(self, build: Build, x: np.ndarray, expected: Prediction) -> EngineRun:
         from ldlgn.compiler.bitsim import predict_netlist
+        from ldlgn.compiler.lut_bitsim import predict_lut_netlist
+        from ldlgn.compiler.lut_netlist import LutNetlist
 
-        predict_netlist(build.netlist, x[:1])  # compile or load the kernel outside the timing
-        return _timed(predict_netlist, build.netlist, x)
+        predict = predict_lut_netlist if isinstance(build.netlist, LutNetlist) else predict_netlist
+        predict(build.netlist, x[:1])  # compile or load the kernel outside the timing
+        return _timed(predict, build.netlist, x)
 
 
 class CEngine:

@@ -23,6 +23,9 @@ import numpy as np
 from ldlgn.compiler.encoding import check_integer_inputs
 from ldlgn.compiler.extras import require
 from ldlgn.compiler.lint import require_tool
+from ldlgn.compiler.lut_netlist import LutNetlist
+from ldlgn.compiler.lut_netlist import reference_predict as lut_reference_predict
+from ldlgn.compiler.lut_verilog import emit_lut_verilog
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.reference import predict as reference_predict
 from ldlgn.compiler.verilog import VerilogDesign, check_name, emit_verilog
@@ -114,6 +117,12 @@ def _design_and_expected(design_or_netlist, x, expected_scores, expected_classes
         design = emit_verilog(net, work / "rtl", name=_module_name(net.name), pipeline_every=every)
         if expected_scores is None and expected_classes is None:
             expected_scores, expected_classes = reference_predict(net, x)
+    elif isinstance(design_or_netlist, LutNetlist):
+        lut = design_or_netlist
+        every = (pipeline_every or DEFAULT_PIPELINE_EVERY) if pipelined else None
+        design = emit_lut_verilog(lut, work / "rtl", name=_module_name(lut.name), pipeline_every=every)
+        if expected_scores is None and expected_classes is None:
+            expected_scores, expected_classes = lut_reference_predict(lut, x)
     elif isinstance(design_or_netlist, VerilogDesign):
         design = design_or_netlist
         if pipelined is not None and bool(pipelined) != design.pipelined:
