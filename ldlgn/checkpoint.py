@@ -120,7 +120,12 @@ def _check_sizes(path, payload: dict) -> None:
             f"{path}: config sizes {', '.join(keys)} must be positive integers, got {[cfg.get(k) for k in keys]}"
         )
     sizes = ", ".join(f"{k}={cfg[k]}" for k in keys)
-    need = sizing.model_bytes(**{k: cfg[k] for k in keys}, parametrization=cfg.get("parametrization"))
+    gate_inputs = cfg.get("gate_inputs", 2)  # checkpoints of two-input models do not store it
+    if isinstance(gate_inputs, bool) or not isinstance(gate_inputs, int) or not 2 <= gate_inputs <= 6:
+        raise CheckpointError(f"{path}: config gate_inputs must be an integer in 2..6, got {gate_inputs!r}")
+    need = sizing.model_bytes(
+        **{k: cfg[k] for k in keys}, parametrization=cfg.get("parametrization"), gate_inputs=gate_inputs
+    )
     limit = sizing.memory_limit_bytes()
     if need > limit:
         raise CheckpointError(

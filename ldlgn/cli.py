@@ -132,8 +132,12 @@ def _run_compile(args) -> int:
         raw = load_netlist(args.model)
     else:
         from .checkpoint import load
+        from .compiler.discrete import DiscreteNet
 
-        raw = lower(load(args.model).discrete(), args.name)
+        net = load(args.model).discrete()
+        if not isinstance(net, DiscreteNet):  # n-input gates need the LUT netlist (docs/n-input-gates.md)
+            raise ValueError(f"{args.model} holds gates of more than two inputs; compile takes two-input nets")
+        raw = lower(net, args.name)
     raw.name = args.name
     report = compile_netlist(raw, args.out, args.name, emit, options, passes, source=str(args.model), abc=args.abc)
     print(

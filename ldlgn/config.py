@@ -35,6 +35,8 @@ OP_INITS = ("ri", "gauss")
 
 #: deeper nets than this are refused: far beyond any published depth, and each layer is a module
 MAX_DEPTH = 1024
+#: inputs of the widest learned gate: one FPGA LUT-6
+MAX_GATE_INPUTS = 6
 #: seeds are 64-bit signed integers for torch's generators
 MAX_SEED = 2**63 - 1
 
@@ -45,6 +47,7 @@ __all__ = [
     "IWP_ESTIMATORS",
     "IWP_INITS",
     "MAX_DEPTH",
+    "MAX_GATE_INPUTS",
     "MAX_SEED",
     "OP_INITS",
     "OP_KERNELS",
@@ -75,6 +78,7 @@ class TrainConfig:
     num_thresholds: int = 3
     encoding: str = "uniform"
     parametrization: str = "iwp"
+    gate_inputs: int = 2  # inputs per learned gate, 2..6 (IWP only; docs/n-input-gates.md)
     estimator: str = "sin"
     init: str = "ri"
     connections: str = "random"
@@ -111,6 +115,7 @@ class TrainConfig:
             raise ValueError(
                 f"--cuda-graphs captures the training step on a CUDA GPU; it needs --device cuda, got {self.device!r}"
             )
+        self._check_gate_inputs()
         if self.eval_every < 0:
             raise ValueError(f"--eval-every must be ≥ 0 (0: every steps/20), got {self.eval_every}")
         if not 0 <= self.seed <= MAX_SEED:
@@ -121,3 +126,15 @@ class TrainConfig:
                 raise ValueError(f"{option_name(name)} must be a finite number, got {value}")
             if name != "mu" and value <= 0:
                 raise ValueError(f"{option_name(name)} must be positive, got {value}")
+
+    def _check_gate_inputs(self) -> None:
+        n = self.gate_inputs
+        if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_GATE_INPUTS:
+            raise ValueError(f"--gate-inputs must be an integer in 2..{MAX_GATE_INPUTS}, got {n!r}")
+        if n > 2 and self.parametrization != "iwp":
+            raise ValueError(
+                f"--param {self.parametrization} has 2**(2**n) parameters per gate and stays two-input; "
+                f"--gate-inputs {n} needs --param iwp"
+            )
+        if n > 2 and self.arch is not None:
+            raise ValueError(f"--gate-inputs {n} works with --width/--depth only; convolutions (--arch) are two-input")

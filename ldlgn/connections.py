@@ -12,11 +12,14 @@ share an input pair (when enough pairs exist), which keeps the fan-out balanced;
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import torch
 
 from .config import CONNECTIONS
 
-__all__ = ["fan_out", "make_connections"]
+__all__ = ["fan_out", "make_connections", "make_nary_connections"]
 
 
 def make_connections(
@@ -87,6 +90,70 @@ def _bad_gates(a: torch.Tensor, b: torch.Tensor, in_dim: int) -> torch.Tensor:
         repeated[first] = False
         bad = bad | repeated
     return bad
+
+
+def make_nary_connections(
+    in_dim: int, out_dim: int, arity: int, kind: str = "random", generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Input indices ``(out_dim, arity)`` int64 of gates with ``arity`` inputs (docs/n-input-gates.md).
+
+    The ``arity·out_dim`` slots are drawn as for two inputs (balanced or covering); then, when
+    ``in_dim ≥ arity``, a slot that repeats an input of its gate swaps with a slot of another gate
+    where neither swap partner repeats, so every gate reads distinct inputs and the fan-out stays
+    as drawn. ``unique`` also swaps until no two gates read the same input set.
+    """
+    if kind not in CONNECTIONS:
+        raise ValueError(f"unknown connections {kind!r}; choose one of {CONNECTIONS}")
+    if in_dim < 1 or out_dim < 1 or arity < 1:
+        raise ValueError(f"layer sizes must be positive, got in_dim={in_dim}, out_dim={out_dim}, arity={arity}")
+    count = arity * out_dim
+    if kind == "random-cover":
+        cover = torch.randperm(in_dim, generator=generator)[: min(in_dim, count)]
+        extra = torch.randint(in_dim, (count - cover.numel(),), generator=generator)
+        slots = torch.cat([cover, extra])[torch.randperm(count, generator=generator)]
+    else:
+        slots = torch.randperm(in_dim, generator=generator)[torch.randperm(count, generator=generator) % in_dim]
+    idx = slots.view(out_dim, arity).clone()
+    if in_dim >= arity:
+        _swap_until_distinct(idx, kind == "unique" and math.comb(in_dim, arity) >= out_dim, generator)
+    return idx
+
+
+def _swap_until_distinct(idx: torch.Tensor, unique_sets: bool, generator) -> None:
+    """Swap (in place) a slot of each gate that repeats an input, or an input set, with a random slot
+    of another gate, keeping only swaps that make the gate better and the other gate no worse."""
+    out_dim, arity = idx.shape
+    rows = idx.tolist()
+    sets = Counter(frozenset(r) for r in rows) if unique_sets else Counter()
+
+    def flaws(row: list[int], shared: int = 0) -> int:
+        """Repeated inputs, plus one when the input set is taken by more than ``shared`` other gates."""
+        distinct = len(set(row))
+        return arity - distinct + int(unique_sets and distinct == arity and sets[frozenset(row)] > shared)
+
+    for g in range(out_dim):
+        tries = 0
+        while flaws(rows[g], 1):
+            if tries >= 100 * out_dim * arity:
+                raise RuntimeError(f"could not draw {arity} distinct inputs for each of {out_dim} gates")
+            tries += 1
+            k = next((j for j in range(arity) if rows[g][j] in rows[g][:j]), tries % arity)
+            h, j = divmod(int(torch.randint(out_dim * arity, (1,), generator=generator)), arity)
+            if h == g:
+                continue
+            old_g, old_h = rows[g], rows[h]
+            new_g, new_h = list(old_g), list(old_h)
+            new_g[k], new_h[j] = old_h[j], old_g[k]
+            if unique_sets:
+                sets.subtract([frozenset(old_g), frozenset(old_h)])
+            better = flaws(new_g) < flaws(old_g) and flaws(new_h) <= flaws(old_h)
+            if unique_sets:
+                better = better and set(new_g) != set(new_h)
+            if better:
+                rows[g], rows[h] = new_g, new_h
+            if unique_sets:
+                sets.update([frozenset(rows[g]), frozenset(rows[h])])
+    idx.copy_(torch.tensor(rows, dtype=idx.dtype))
 
 
 def fan_out(a: torch.Tensor, b: torch.Tensor, in_dim: int) -> torch.Tensor:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .compiler.discrete import DiscreteNet
+from .compiler.lutnet import LutLayer, LutNet
 from .encoder import ThermometerEncoder
 from .layers import GroupSum, LogicLayer
 
@@ -67,7 +68,10 @@ class GateNet(nn.Module):
             from .compiler.bitsim import predict_netlist
             from .compiler.lower import lower
 
-            return predict_netlist(lower(self.discrete()), np.asarray(x))
+            net = self.discrete()
+            if isinstance(net, LutNet):  # n-input gates: the reference evaluator
+                return net.predict(np.asarray(x))
+            return predict_netlist(lower(net), np.asarray(x))
         was_training = self.training
         self.eval()
         try:
@@ -81,8 +85,9 @@ class GateNet(nn.Module):
         scores = counts.round().to(torch.int32).cpu().numpy()
         return scores, scores.argmax(1)
 
-    def discrete(self) -> DiscreteNet:
-        """The discretized network: encoder thresholds, gate layers, class grouping.
+    def discrete(self) -> DiscreteNet | LutNet:
+        """The discretized network: encoder thresholds, gate layers, class grouping; a ``LutNet``
+        when the gates have more than two inputs (docs/n-input-gates.md).
 
         Refuses (``ValueError``) parameters that are NaN or infinite: they would discretize to
         constant gates, a network that silently ignores its inputs."""
@@ -93,10 +98,12 @@ class GateNet(nn.Module):
                     f"layer {i} of {len(layers)} has non-finite parameters (NaN or inf): "
                     "the model diverged in training and cannot be discretized"
                 )
-        return DiscreteNet(
+        found = self.discrete_layers()
+        net_class = LutNet if any(isinstance(layer, LutLayer) for layer in found) else DiscreteNet
+        return net_class(
             self.encoder.thresholds.cpu().numpy(),
             self.encoder.input_bits,
-            self.discrete_layers(),
+            found,
             self.num_classes,
             self.group_sum.tau,
         )
@@ -127,6 +134,7 @@ class LogicNet(GateNet):
         backend: str = "auto",
         mu: float | None = None,
         op_kernel: str = "coefficients",
+        gate_inputs: int = 2,
     ):
         super().__init__()
         if num_classes < 2:
@@ -154,21 +162,31 @@ class LogicNet(GateNet):
         self.encoder = ThermometerEncoder(num_features, num_thresholds, input_bits)
         last = -(-width // num_classes) * num_classes
         widths = [self.encoder.num_outputs] + [width] * (depth - 1) + [last]
-        self.layers = nn.ModuleList(
-            LogicLayer(
-                i,
-                o,
-                parametrization,
-                estimator,
-                init,
-                connections,
-                grad_factor,
-                backend=backend,
-                mu=mu,
-                op_kernel=op_kernel,
+        if gate_inputs != 2:  # stored only when set: two-input checkpoints stay as they were
+            from .nary import NaryLayer, check_nary_options
+
+            check_nary_options(gate_inputs, parametrization, estimator, init)
+            self.config["gate_inputs"] = gate_inputs
+            self.layers = nn.ModuleList(
+                NaryLayer(i, o, gate_inputs, estimator, init, connections, grad_factor, backend=backend, mu=mu)
+                for i, o in zip(widths[:-1], widths[1:])
             )
-            for i, o in zip(widths[:-1], widths[1:])
-        )
+        else:
+            self.layers = nn.ModuleList(
+                LogicLayer(
+                    i,
+                    o,
+                    parametrization,
+                    estimator,
+                    init,
+                    connections,
+                    grad_factor,
+                    backend=backend,
+                    mu=mu,
+                    op_kernel=op_kernel,
+                )
+                for i, o in zip(widths[:-1], widths[1:])
+            )
         self.group_sum = GroupSum(num_classes, tau)
 
     def _logic_layers(self) -> list[LogicLayer]:

@@ -187,4 +187,7 @@ def write_run_plots(run_dir) -> list[Path]:
     if not isinstance(metrics, dict):
         raise ValueError(f"{metrics_path} does not hold a metrics object")
     model = checkpoint.load(model_path)
-    return [plot_training_curves(metrics, run / CURVES_PNG), plot_gate_distribution(model, run / GATES_PNG)]
+    written = [plot_training_curves(metrics, run / CURVES_PNG)]
+    if model.config.get("gate_inputs", 2) == 2:  # the 16 named gate types are those of two inputs
+        written.append(plot_gate_distribution(model, run / GATES_PNG))
+    return written

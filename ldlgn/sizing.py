@@ -52,14 +52,28 @@ def gate_count(width: int, depth: int, num_classes: int) -> int:
     return width * (depth - 1) + -(-width // num_classes) * num_classes
 
 
+def _columns(parametrization: str, gate_inputs: int) -> int:
+    """Parameters per gate: ``2**n`` for IWP gates of ``n > 2`` inputs."""
+    if gate_inputs > 2:
+        return 1 << gate_inputs
+    return PARAM_COLUMNS.get(parametrization, max(PARAM_COLUMNS.values()))
+
+
 def model_bytes(
-    num_features: int, num_classes: int, width: int, depth: int, num_thresholds: int, parametrization: str = "iwp"
+    num_features: int,
+    num_classes: int,
+    width: int,
+    depth: int,
+    num_thresholds: int,
+    parametrization: str = "iwp",
+    gate_inputs: int = 2,
 ) -> int:
     """Parameters and buffers of a ``LogicNet``, plus what building its widest layer takes."""
-    cols = PARAM_COLUMNS.get(parametrization, max(PARAM_COLUMNS.values()))
+    cols = _columns(parametrization, gate_inputs)
     gates = gate_count(width, depth, num_classes)
     widest = max(width, -(-width // num_classes) * num_classes)
-    return gates * (cols * _F32 + 2 * _I64) + num_features * num_thresholds * _I64 + widest * _BUILD_BYTES
+    index = max(2, gate_inputs) * _I64
+    return gates * (cols * _F32 + index) + num_features * num_thresholds * _I64 + widest * _BUILD_BYTES
 
 
 def training_bytes(
@@ -70,36 +84,48 @@ def training_bytes(
     num_thresholds: int,
     batch_size: int,
     parametrization: str = "iwp",
+    gate_inputs: int = 2,
 ) -> int:
     """:func:`model_bytes` plus gradients, Adam's two moments, the reverse index, and the larger
-    of the training batch's and the validation chunk's activations."""
-    cols = PARAM_COLUMNS.get(parametrization, max(PARAM_COLUMNS.values()))
+    of the training batch's and the validation chunk's activations (n-input gates: also the
+    gradient through each operand, which the Numba backward pass keeps per gate)."""
+    cols = _columns(parametrization, gate_inputs)
     gates = gate_count(width, depth, num_classes)
     inputs = num_features * num_thresholds
     widest = max(width, -(-width // num_classes) * num_classes)
     train_act = batch_size * (inputs + gates) * _TRAIN_ACT
+    if gate_inputs > 2:
+        train_act += batch_size * widest * gate_inputs * _F32
     eval_act = EVAL_CHUNK * (max(inputs, widest) + widest) * _EVAL_ACT
     return (
-        model_bytes(num_features, num_classes, width, depth, num_thresholds, parametrization)
-        + gates * (3 * cols * _F32 + _INDEX_BYTES)
+        model_bytes(num_features, num_classes, width, depth, num_thresholds, parametrization, gate_inputs)
+        + gates * (3 * cols * _F32 + _INDEX_BYTES * max(2, gate_inputs) // 2)
         + max(train_act, eval_act)
     )
 
 
 def check_training_fits(
-    num_features: int, num_classes: int, sizes: dict, parametrization: str = "iwp", limit: int | None = None
+    num_features: int,
+    num_classes: int,
+    sizes: dict,
+    parametrization: str = "iwp",
+    limit: int | None = None,
+    gate_inputs: int = 2,
 ) -> None:
     """Raise ``ValueError`` when a run with ``sizes`` (the keys of :data:`SIZE_OPTIONS`) would need
     more than ``limit`` bytes (default: :func:`memory_limit_bytes`), naming the option whose
     reduction to 1 would save the most."""
     limit = memory_limit_bytes() if limit is None else limit
-    need = training_bytes(num_features, num_classes, parametrization=parametrization, **sizes)
+
+    def need_for(given: dict) -> int:
+        return training_bytes(
+            num_features, num_classes, parametrization=parametrization, gate_inputs=gate_inputs, **given
+        )
+
+    need = need_for(sizes)
     if need <= limit:
         return
-    saved = {
-        k: need - training_bytes(num_features, num_classes, parametrization=parametrization, **dict(sizes, **{k: 1}))
-        for k in SIZE_OPTIONS
-    }
+    saved = {k: need - need_for(dict(sizes, **{k: 1})) for k in SIZE_OPTIONS}
     culprit = max(saved, key=saved.__getitem__)
     given = ", ".join(f"{SIZE_OPTIONS[k]} {sizes[k]}" for k in SIZE_OPTIONS)
     raise ValueError(

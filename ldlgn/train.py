@@ -69,6 +69,7 @@ def build_model(cfg: TrainConfig, ds) -> GateNet:
         cfg.backend,
         cfg.mu,
         cfg.op_kernel,
+        gate_inputs=cfg.gate_inputs,
     )
     model.encoder.fit(ds.x_train, cfg.encoding)
     return model.to(cfg.device)
@@ -113,7 +114,11 @@ def train(cfg: TrainConfig, out_dir, resume: bool = False, progress: bool = True
         check_conv_training_fits(cfg, ds)
     else:
         sizing.check_training_fits(
-            ds.x_train.shape[1], ds.num_classes, {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS}, cfg.parametrization
+            ds.x_train.shape[1],
+            ds.num_classes,
+            {k: getattr(cfg, k) for k in sizing.SIZE_OPTIONS},
+            cfg.parametrization,
+            gate_inputs=cfg.gate_inputs,
         )
     with distributed.session(cfg) as ctx:
         if not ctx.is_main:  # rank 0 holds the folder and writes every file
@@ -260,7 +265,7 @@ def _restore(path: Path, cfg: TrainConfig, model, opt) -> _RunState:
             f"cannot resume {path}: it was written by an earlier ldlgn that drew batches another way "
             "(with replacement), so the run cannot continue exactly; start a new run"
         )
-    saved = json.loads(ts["train_config"])
+    saved = {**asdict(TrainConfig()), **json.loads(ts["train_config"])}  # options added later: their defaults
     diff = {
         f.name: (saved.get(f.name), getattr(cfg, f.name))
         for f in fields(cfg)
