@@ -1,9 +1,11 @@
 """The paper's claim (d): IWP's backward pass against OP's, at equal shapes, per training step.
 
-Three networks of the same shape, connections and batch: IWP, OP on ldlgn's default kernel
-(``--op-kernel coefficients``: the softmax over the 16 gates folded into four coefficients per gate,
-so the per-sample work equals IWP's) and OP on the sixteen-gate kernel (``--op-kernel sixteen``:
-all 16 gate values per sample, the per-sample work of difflogic's OP kernel, which the paper timed).
+Four networks of the same shape, connections and batch: IWP and OP on three kernels
+(``--op-kernel``, :mod:`ldlgn.op_sixteen`): ``difflogic`` (the per-sample work of difflogic's OP CUDA
+kernel, which the paper timed: all 16 gates in the forward pass and the input gradient, four
+weight-gradient sums expanded to 16 per gate), ``sixteen`` (16 weight-gradient sums per sample) and
+``coefficients`` (ldlgn's default: the softmax folded into four coefficients per gate, so the
+per-sample work equals IWP's).
 Each repeat times a forward pass (gate layers, GroupSum and the cross-entropy loss, on inputs
 encoded once beforehand) and its backward pass of every network in turn, as the paper's timing
 loop does; the script prints the medians and IWP's speed-up
@@ -12,8 +14,8 @@ features, 3 thresholds: 9216 input bits) and 100 classes. The paper's timed laye
 wide at batch 25 (CIFAR-100, depth scale 20: 80 layers); 4 layers keep that width on a small CPU.
 
 On the CPU the gates run on the Numba kernels. With ``--device cuda`` IWP and OP-coefficients run
-on the Triton kernels (when installed) and OP-sixteen on plain torch, so that comparison is not
-kernel against kernel::
+on the Triton kernels (when installed) and the sixteen-gate kernels on plain torch, so those
+comparisons are not kernel against kernel::
 
     OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/op_backward.py
     python bench/op_backward.py --shapes 128000x4x25 --repeats 5
@@ -30,7 +32,12 @@ from _timing import Clock
 
 from ldlgn.model import LogicNet
 
-NETWORKS = {"IWP": ("iwp", "coefficients"), "OP-coefficients": ("op", "coefficients"), "OP-sixteen": ("op", "sixteen")}
+NETWORKS = {
+    "IWP": ("iwp", "coefficients"),
+    "OP-difflogic": ("op", "difflogic"),
+    "OP-sixteen": ("op", "sixteen"),
+    "OP-coefficients": ("op", "coefficients"),
+}
 FEATURES, CLASSES = 3072, 100
 
 

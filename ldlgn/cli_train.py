@@ -71,20 +71,21 @@ def _add_network_options(p, d) -> None:
     p.add_argument("--tau", type=float, default=d.tau)
     p.add_argument("--param", dest="parametrization", choices=PARAMETRIZATIONS, default=d.parametrization)
     p.add_argument(
+        "--op-kernel",
+        choices=OP_KERNELS,
+        default=d.op_kernel,
+        help="how OP (--param op) trains: coefficients folds the softmax over the 16 gates into 4 "
+        "polynomial coefficients per gate; sixteen and difflogic mix all 16 gate values per sample as "
+        "difflogic does, with 16 or (as its CUDA kernel) 4 weight-gradient sums per gate; the same values "
+        "and gradients, more work (default: %(default)s)",
+    )
+    p.add_argument(
         "--gate-inputs",
         type=int,
         default=d.gate_inputs,
         metavar="N",
         help="inputs per learned gate, 2..6: IWP with 2**N parameters per gate; a gate of up to 6 inputs "
         "is one FPGA LUT-6; N > 2 needs --param iwp and no --arch (default: %(default)s)",
-    )
-    p.add_argument(
-        "--op-kernel",
-        choices=OP_KERNELS,
-        default=d.op_kernel,
-        help="how OP (--param op) trains: coefficients folds the softmax over the 16 gates into 4 "
-        "polynomial coefficients per gate; sixteen mixes all 16 gate values per sample, as difflogic's "
-        "kernel does (same values and gradients, more work) (default: %(default)s)",
     )
     p.add_argument("--estimator", choices=IWP_ESTIMATORS, default=d.estimator)
     p.add_argument(

@@ -15,9 +15,9 @@ BACKENDS = ("auto", "numba", "torch", "triton")
 CONNECTIONS = ("random", "unique", "random-cover")
 PARAMETRIZATIONS = ("iwp", "op")
 #: how OP trains: ``coefficients`` folds the softmax over the 16 gates into four polynomial
-#: coefficients per gate (IWP's kernel); ``sixteen`` mixes all 16 gate values per sample, as
-#: difflogic does (ldlgn.op_sixteen)
-OP_KERNELS = ("coefficients", "sixteen")
+#: coefficients per gate (IWP's kernel); ``sixteen`` and ``difflogic`` mix all 16 gate values per
+#: sample, as difflogic does (16 or 4 weight-gradient sums per gate: ldlgn.op_sixteen)
+OP_KERNELS = ("coefficients", "sixteen", "difflogic")
 #: ``-st``: the reference's soft forward with a replaced gradient; ``-hard-st``: hard-forward
 #: straight-through estimators (docs/discretization.md)
 IWP_ESTIMATORS = (
@@ -93,7 +93,7 @@ class TrainConfig:
     arch: str | None = None  # architecture spec or preset (ldlgn.arch); replaces width and depth
     cuda_graphs: bool = False  # capture the step as a CUDA graph (ldlgn.train_step)
     ddp: bool = False  # one process of a torchrun group (ldlgn.distributed)
-    op_kernel: str = "coefficients"  # OP only: "sixteen" trains as difflogic's kernel does (ldlgn.op_sixteen)
+    op_kernel: str = "coefficients"  # OP only: "sixteen", "difflogic": difflogic's per-sample work (ldlgn.op_sixteen)
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first option out of its range (sizes against the
@@ -105,8 +105,10 @@ class TrainConfig:
             raise ValueError(f"--depth must be ≤ {MAX_DEPTH}, got {self.depth}")
         if self.op_kernel not in OP_KERNELS:
             raise ValueError(f"--op-kernel must be one of {', '.join(OP_KERNELS)}, got {self.op_kernel!r}")
-        if self.op_kernel == "sixteen" and (self.parametrization != "op" or self.arch is not None):
-            raise ValueError("--op-kernel sixteen trains fully connected OP layers: it needs --param op and no --arch")
+        if self.op_kernel != "coefficients" and (self.parametrization != "op" or self.arch is not None):
+            raise ValueError(
+                f"--op-kernel {self.op_kernel} trains fully connected OP layers: it needs --param op and no --arch"
+            )
         if self.arch is not None:
             from .arch import parse
 

@@ -122,8 +122,9 @@ class LogicLayer(GateModule):
         if self.grad_factor != 1.0 and self.training:
             x = _GradFactor.apply(x, self.grad_factor)
         rev = self.reverse_index() if resolve_backend(self.backend, x) == "numba" else None
-        if self.op_kernel == "sixteen" and self.training:  # all 16 gates per sample, as difflogic
-            return sixteen_gates(x, self.a, self.b, torch.softmax(self.weights, -1).to(x.dtype), self.backend, rev)
+        if self.op_kernel != "coefficients" and self.training:  # all 16 gates per sample, as difflogic
+            p = torch.softmax(self.weights, -1).to(x.dtype)
+            return sixteen_gates(x, self.a, self.b, p, self.backend, rev, self.op_kernel)
         c = self.coefficients().to(x.dtype)
         return relaxed_gates(x, self.a, self.b, c, self.backend, rev)
 

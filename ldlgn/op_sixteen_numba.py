@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from numba import njit, prange
 
-from .numba_kernels import _gate_major, _prefetch, build_reverse_index
+from .numba_kernels import _backward_coeffs, _gate_major, _prefetch, build_reverse_index
+from .op_sixteen import expand_weight_sums
 
 _FM = {"reassoc", "contract", "nsz"}  #: sums over the batch
 _STRICT = {"contract"}  #: per-sample gate arithmetic, as written
@@ -178,6 +179,23 @@ def _weight_grads(g, ra, rb, out):
 
 
 @njit(cache=True, fastmath=_FM)
+def _visit_a4(acc, g, ra, rb, w, out):
+    """As :func:`_visit_a`, but the weight gradients as difflogic's CUDA kernel reduces them: the four
+    sums ``Σg, Σg·A, Σg·B, Σg·A·B`` (expanded to the 16 gates per gate afterwards)."""
+    s0 = s1 = s2 = s3 = np.float32(0.0)
+    for s in range(acc.shape[0]):
+        gs = g[s]
+        B = rb[s]
+        acc[s] += gs * _slope_a(w, B)
+        ga = gs * ra[s]
+        s0 += gs
+        s1 += ga
+        s2 += gs * B
+        s3 += ga * B
+    out[0], out[1], out[2], out[3] = s0, s1, s2, s3
+
+
+@njit(cache=True, fastmath=_FM)
 def _visit_b(acc, g, ra, w):
     """``acc += g · Σ w_g ∂G_g/∂B`` through operand B of one gate."""
     for s in range(acc.shape[0]):
@@ -191,7 +209,7 @@ def _backward_weights(xT, a, b, gT, gp):
 
 
 @njit(parallel=True, cache=True, fastmath=_FM)
-def _backward_all(xT, a, b, p, gT, indptr, slots, gxT, gp):
+def _backward_all(xT, a, b, p, gT, indptr, slots, gxT, gp, sums16):
     n_in = gxT.shape[0]
     n_slots = slots.shape[0]
     for j in prange(n_in):
@@ -208,15 +226,17 @@ def _backward_all(xT, a, b, p, gT, indptr, slots, gxT, gp):
             w = _weights(p[i])
             if e & 1:
                 _visit_b(acc, gT[i], xT[a[i]], w)
-            else:
+            elif sums16:
                 _visit_a(acc, gT[i], own, xT[b[i]], w, gp[i])
+            else:
+                _visit_a4(acc, gT[i], own, xT[b[i]], w, gp[i])
 
 
 class SixteenGatesFunction(torch.autograd.Function):
     """Autograd wrapper of the sixteen-gate kernels; use :func:`sixteen_gates_numba`."""
 
     @staticmethod
-    def forward(ctx, x, p, a_np, b_np, reverse_index):
+    def forward(ctx, x, p, a_np, b_np, reverse_index, weight_sums):
         xT = _gate_major(x)
         p_np = np.ascontiguousarray(p.detach().numpy())
         batch, n = x.shape[0], a_np.shape[0]
@@ -225,7 +245,7 @@ class SixteenGatesFunction(torch.autograd.Function):
             _forward(xT, a_np, b_np, p_np, yT.numpy())
         ctx.save_for_backward(x, p)
         ctx.idx = (a_np, b_np, reverse_index)
-        ctx.xT = xT
+        ctx.xT, ctx.weight_sums = xT, weight_sums
         return yT.t()
 
     @staticmethod
@@ -237,19 +257,21 @@ class SixteenGatesFunction(torch.autograd.Function):
         p_np = np.ascontiguousarray(p.detach().numpy())
         gT = _gate_major(grad_y.to(torch.float32))
         n_in, batch = xT.shape
-        gp = torch.zeros((a_np.shape[0], 16), dtype=torch.float32)
+        gp = torch.zeros((a_np.shape[0], ctx.weight_sums), dtype=torch.float32)
         gx = None
         if ctx.needs_input_grad[0]:
             indptr, slots = reverse_index if reverse_index is not None else build_reverse_index(a_np, b_np, n_in)
             gxT = torch.empty((n_in, batch), dtype=torch.float32)
             if batch:
-                _backward_all(xT, a_np, b_np, p_np, gT, indptr, slots, gxT.numpy(), gp.numpy())
+                _backward_all(xT, a_np, b_np, p_np, gT, indptr, slots, gxT.numpy(), gp.numpy(), ctx.weight_sums == 16)
             else:
                 gxT.zero_()
             gx = gxT.t()
         elif ctx.needs_input_grad[1] and batch and a_np.shape[0]:
-            _backward_weights(xT, a_np, b_np, gT, gp.numpy())
-        return gx, (gp if ctx.needs_input_grad[1] else None), None, None, None
+            (_backward_weights if ctx.weight_sums == 16 else _backward_coeffs)(xT, a_np, b_np, gT, gp.numpy())
+        if ctx.weight_sums == 4:
+            gp = expand_weight_sums(gp)
+        return gx, (gp if ctx.needs_input_grad[1] else None), None, None, None, None
 
 
 def _indices(v, name: str, n_in: int) -> np.ndarray:
@@ -261,11 +283,13 @@ def _indices(v, name: str, n_in: int) -> np.ndarray:
     return np.ascontiguousarray(v, dtype=np.int64)
 
 
-def sixteen_gates_numba(x, a, b, p, reverse_index=None) -> torch.Tensor:
+def sixteen_gates_numba(x, a, b, p, reverse_index=None, weight_sums: int = 16) -> torch.Tensor:
     """Sixteen-gate layer on the Numba kernels: ``x (batch, n_in)`` float32 CPU, ``a, b (n,)``
     indices into ``x``'s columns, ``p (n, 16)`` float32 gate probabilities (rows of a softmax);
-    ``reverse_index`` is an optional cached :func:`~ldlgn.numba_kernels.build_reverse_index`.
-    Returns ``(batch, n)`` (a transposed view of a gate-major buffer, like the coefficient kernels)."""
+    ``reverse_index`` is an optional cached :func:`~ldlgn.numba_kernels.build_reverse_index`;
+    ``weight_sums``: 16 (a sum per gate value) or 4 (difflogic's CUDA reduction, see
+    :func:`ldlgn.op_sixteen.sixteen_gates`). Returns ``(batch, n)`` (a transposed view of a
+    gate-major buffer, like the coefficient kernels)."""
     if not isinstance(x, torch.Tensor) or x.dtype != torch.float32 or x.device.type != "cpu" or x.ndim != 2:
         raise ValueError("the numba backend needs a float32 CPU tensor x of shape (batch, n_in)")
     if p.dtype != torch.float32 or p.device.type != "cpu" or p.ndim != 2 or p.shape[1] != 16:
@@ -280,4 +304,6 @@ def sixteen_gates_numba(x, a, b, p, reverse_index=None) -> torch.Tensor:
         )
     if reverse_index is not None and reverse_index[0].shape != (n_in + 1,):
         raise ValueError("reverse_index does not match the connections (rebuild it with build_reverse_index)")
-    return SixteenGatesFunction.apply(x, p, a_np, b_np, reverse_index)
+    if weight_sums not in (4, 16):
+        raise ValueError(f"weight_sums must be 16 or 4, got {weight_sums!r}")
+    return SixteenGatesFunction.apply(x, p, a_np, b_np, reverse_index, weight_sums)

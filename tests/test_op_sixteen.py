@@ -1,6 +1,6 @@
-"""The sixteen-gate OP kernel (difflogic's per-sample work) computes what the coefficient OP kernel
-computes: the same outputs and the same gradients, on Numba and on torch; and claim (d) of
-``ldlgn reproduce`` reports IWP against both OP kernels."""
+"""The sixteen-gate OP kernels (difflogic's per-sample work, with 16 or 4 weight-gradient sums)
+compute what the coefficient OP kernel computes: the same outputs and the same gradients, on Numba
+and on torch; and claim (d) of ``ldlgn reproduce`` reports IWP against every OP kernel."""
 
 import json
 
@@ -56,13 +56,14 @@ def _coefficient_path(a, b):
     return lambda x, w: relaxed_gates_torch(x, a, b, P.poly_coefficients(P.row_values("op", "sin", w)))
 
 
+@pytest.mark.parametrize("sums", [16, 4])
 @pytest.mark.parametrize("kernel", [sixteen_gates_numba, sixteen_gates_torch])
 @pytest.mark.parametrize(
     "batch,n_in,n,same,unread", [(1, 5, 7, 2, 1), (37, 50, 80, 10, 7), (100, 400, 1000, 50, 20), (65, 16, 300, 0, 3)]
 )
-def test_forward_and_gradients_equal_the_coefficient_op_path(kernel, batch, n_in, n, same, unread):
+def test_forward_and_gradients_equal_the_coefficient_op_path(kernel, sums, batch, n_in, n, same, unread):
     a, b, w, x, g = _layer(n_in, n, batch, seed=batch + n, same=same, unread=unread)
-    sixteen = _outputs_and_grads(lambda x, w: kernel(x, a, b, torch.softmax(w, -1)), x, w, g)
+    sixteen = _outputs_and_grads(lambda x, w: kernel(x, a, b, torch.softmax(w, -1), weight_sums=sums), x, w, g)
     reference = _outputs_and_grads(_coefficient_path(a, b), x, w, g)
     assert sixteen[0].shape == (batch, n)
     for got, want in zip(sixteen, reference):
@@ -71,23 +72,27 @@ def test_forward_and_gradients_equal_the_coefficient_op_path(kernel, batch, n_in
         assert torch.count_nonzero(sixteen[1][:, n_in - unread :]) == 0
 
 
-def test_gradcheck_float64():
+@pytest.mark.parametrize("op_kernel", ["sixteen", "difflogic"])
+def test_gradcheck_float64(op_kernel):
     a, b, w, x, _ = _layer(6, 9, 4, seed=3, same=2)
     x, w = x.double().requires_grad_(True), w.double().requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda x, w: sixteen_gates(x, a, b, torch.softmax(w, -1)), (x, w))
+    fn = lambda x, w: sixteen_gates(x, a, b, torch.softmax(w, -1), op_kernel=op_kernel)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, (x, w))
     p = torch.softmax(w, -1).detach().requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda x, p: sixteen_gates_torch(x, a, b, p), (x, p))
+    sums = 16 if op_kernel == "sixteen" else 4
+    assert torch.autograd.gradcheck(lambda x, p: sixteen_gates_torch(x, a, b, p, sums), (x, p))
 
 
-def test_weights_only_backward_and_empty_batch():
+@pytest.mark.parametrize("sums", [16, 4])
+def test_weights_only_backward_and_empty_batch(sums):
     a, b, w, x, g = _layer(30, 40, 12, seed=5)
     p = torch.softmax(w, -1).requires_grad_(True)
-    (gp,) = torch.autograd.grad(sixteen_gates_numba(x, a, b, p), (p,), g)  # x needs no gradient
+    (gp,) = torch.autograd.grad(sixteen_gates_numba(x, a, b, p, weight_sums=sums), (p,), g)  # x needs no gradient
     p2 = p.detach().clone().requires_grad_(True)
     (want,) = torch.autograd.grad(sixteen_gates_torch(x, a, b, p2), (p2,), g)
     torch.testing.assert_close(gp, want, atol=ATOL, rtol=RTOL)
     empty = torch.zeros(0, 30, requires_grad=True)
-    y = sixteen_gates_numba(empty, a, b, p)
+    y = sixteen_gates_numba(empty, a, b, p, weight_sums=sums)
     assert y.shape == (0, 40)
     gx, gp = torch.autograd.grad(y.sum(), (empty, p))
     assert gx.shape == (0, 30) and torch.count_nonzero(gp) == 0
@@ -102,19 +107,25 @@ def test_bad_input_is_named():
         sixteen_gates_numba(x, a, b, p[:, :4])
     with pytest.raises(ValueError, match="connection indices"):
         sixteen_gates_numba(x, a + 10, b, p)
+    with pytest.raises(ValueError, match="weight_sums must be 16 or 4"):
+        sixteen_gates_numba(x, a, b, p, weight_sums=8)
+    with pytest.raises(ValueError, match="not a sixteen-gate OP kernel"):
+        sixteen_gates(x, a, b, p, op_kernel="coefficients")
     with pytest.raises(ValueError, match="needs --param op"):
         LogicLayer(10, 8, "iwp", op_kernel="sixteen")
     with pytest.raises(ValueError, match="unknown OP kernel"):
         LogicLayer(10, 8, "op", op_kernel="sixty")
+    with pytest.raises(ValueError, match="--op-kernel difflogic"):
+        TrainConfig(parametrization="iwp", op_kernel="difflogic").check()
     with pytest.raises(ValueError, match="--op-kernel sixteen"):
-        TrainConfig(parametrization="iwp", op_kernel="sixteen").check()
+        TrainConfig(parametrization="op", op_kernel="sixteen", arch="conv:8:3,fc:100").check()
 
 
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_network_loss_and_gradients_equal_the_coefficient_kernel(backend):
     ds = load_dataset("digits", seed=0)
     nets = {}
-    for kernel in ("coefficients", "sixteen"):
+    for kernel in ("coefficients", "sixteen", "difflogic"):
         torch.manual_seed(0)
         net = LogicNet(ds.num_features, 10, 300, 3, 3, ds.input_bits, 10.0, "op", init="gauss", op_kernel=kernel)
         net.set_backend(backend)
@@ -122,36 +133,38 @@ def test_network_loss_and_gradients_equal_the_coefficient_kernel(backend):
         nets[kernel] = net.train()
     x, y = torch.as_tensor(ds.x_train[:64]), torch.as_tensor(ds.y_train[:64])
     losses = {k: torch.nn.functional.cross_entropy(net(x), y) for k, net in nets.items()}
-    torch.testing.assert_close(losses["sixteen"], losses["coefficients"])
     for loss in losses.values():
+        torch.testing.assert_close(loss, losses["coefficients"])
         loss.backward()
-    for l16, l4 in zip(nets["sixteen"].layers, nets["coefficients"].layers):
-        torch.testing.assert_close(l16.weights.grad, l4.weights.grad, atol=1e-6, rtol=1e-4)
-    assert nets["sixteen"].config["op_kernel"] == "sixteen" and "op_kernel" not in nets["coefficients"].config
+    for kernel in ("sixteen", "difflogic"):
+        for layer, want in zip(nets[kernel].layers, nets["coefficients"].layers):
+            torch.testing.assert_close(layer.weights.grad, want.weights.grad, atol=1e-6, rtol=1e-4)
+        assert nets[kernel].config["op_kernel"] == kernel
+    assert "op_kernel" not in nets["coefficients"].config
     scores = [net.predict(ds.x_test, engine="torch")[0] for net in nets.values()]  # eval: the same exact gates
-    assert np.array_equal(*scores)
+    assert np.array_equal(scores[0], scores[1]) and np.array_equal(scores[0], scores[2])
 
 
 @pytest.mark.slow
 def test_train_cli_with_the_sixteen_kernel(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["train", "--param", "op", "--op-kernel", "sixteen", "--width", "100", "--depth", "2", "--steps", "20"]
+    argv = ["train", "--param", "op", "--op-kernel", "difflogic", "--width", "100", "--depth", "2", "--steps", "20"]
     assert main(argv + ["--out", str(out), "--no-progress", "--no-plots"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["config"]["op_kernel"] == "sixteen" and metrics["steps"] == 20
+    assert metrics["config"]["op_kernel"] == "difflogic" and metrics["steps"] == 20
     assert main(["train", "--op-kernel", "sixteen", "--out", str(tmp_path / "bad")]) == 2
     assert "--op-kernel sixteen" in capsys.readouterr().err
 
 
-def test_claim_d_reports_iwp_against_both_op_kernels():
+def test_claim_d_reports_iwp_against_every_op_kernel():
     ds = load_dataset("digits", seed=0, val_fraction=0.25)
     claim = claim_backward(((200, 2, 20), (300, 2, 10)), 2, ds)
     assert [(r["width"], r["batch"]) for r in claim["shapes"]] == [(200, 20), (300, 10)]
     for row in claim["shapes"]:
-        for net in ("iwp", "op", "op16"):
+        for net in ("iwp", "opd", "op16", "op"):
             assert row[f"{net}_ms"] >= row[f"{net}_min_ms"] > 0 and row[f"{net}_forward_ms"] > 0
-        assert row["speedup"] == pytest.approx(row["op_min_ms"] / row["iwp_min_ms"])
-        assert row["speedup_sixteen"] == pytest.approx(row["op16_min_ms"] / row["iwp_min_ms"])
-    assert claim["max_speedup_sixteen"] == max(r["speedup_sixteen"] for r in claim["shapes"])
+        for key, net in (("speedup", "op"), ("speedup_sixteen", "op16"), ("speedup_difflogic", "opd")):
+            assert row[key] == pytest.approx(row[f"{net}_min_ms"] / row["iwp_min_ms"])
+            assert claim[f"max_{key}"] >= row[key]
     assert "the paper's comparison" in claim["ours"] and "4 coefficients" in claim["ours"]
-    assert claim["matches_paper"].startswith("speedup_sixteen")
+    assert claim["matches_paper"].startswith("speedup_difflogic")
