@@ -18,7 +18,7 @@ on the Triton kernels (when installed) and the sixteen-gate kernels on plain tor
 comparisons are not kernel against kernel::
 
     OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/op_backward.py
-    python bench/op_backward.py --shapes 128000x4x25 --repeats 5
+    python bench/op_backward.py --shapes 128000x4x25 --repeats 5 --threads 1
 """
 
 from __future__ import annotations
@@ -98,8 +98,21 @@ def main() -> None:
     parser.add_argument("--shapes", default="8000x6x100,128000x4x25", help="WIDTHxDEPTHxBATCH, comma-separated")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads for Numba and torch (0: their defaults); 1 is "
+        "the steadiest on a machine that other jobs share",
+    )
     args = parser.parse_args()
-    print(f"median of {args.repeats} interleaved repeats, {args.device}, torch {torch.__version__}")
+    if args.threads:
+        import numba
+
+        numba.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads)
+    threads = f"{torch.get_num_threads()} torch threads"
+    print(f"median of {args.repeats} interleaved repeats, {args.device}, {threads}, torch {torch.__version__}")
     for shape in args.shapes.split(","):
         width, depth, batch = (int(v) for v in shape.lower().split("x"))
         report(width, depth, batch, measure(width, depth, batch, args.repeats, args.device))
