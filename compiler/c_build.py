@@ -25,7 +25,8 @@ from .c_emit import check_name, emit_c, gate_units
 from .netlist import Netlist
 
 INSTALL_HINT = "install a C compiler with: sudo apt-get install gcc"
-BASE_FLAGS = ("-std=c99", "-fPIC", "-march=native", "-fvisibility=hidden")  # only the API is exported
+#: only the API is exported; -pthread for ldlgn_<name>_predict_mt
+BASE_FLAGS = ("-std=c99", "-fPIC", "-march=native", "-fvisibility=hidden", "-pthread")
 DRIVER_FLAGS = ("-O3",)  #: the driver is one small unit; -O3 unrolls its encode/count/transpose loops
 #: straight-line gate code gains nothing from GCC's memory-level passes, which cost most of its time
 GATE_FLAGS_GCC = (
@@ -194,6 +195,11 @@ class CModel:
             ) from None
         self._predict.restype = ctypes.c_int
         self._predict.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p]
+        # libraries built before the threaded entry point existed have only ldlgn_<name>_predict
+        self._predict_mt = getattr(self._lib, f"ldlgn_{name}_predict_mt", None)
+        if self._predict_mt is not None:
+            self._predict_mt.restype = ctypes.c_int
+            self._predict_mt.argtypes = [*self._predict.argtypes, ctypes.c_int]
         vb = getattr(self._lib, f"ldlgn_{name}_vector_bits")
         vb.restype = ctypes.c_int
         self.vector_bits = int(vb())
@@ -218,8 +224,14 @@ class CModel:
             )
         return x
 
-    def predict(self, x):
-        """Per-class scores (int32 ``(n, k)``) and classes (int64 ``(n,)``, ties to the lowest class)."""
+    def predict(self, x, threads: int = 1):
+        """Per-class scores (int32 ``(n, k)``) and classes (int64 ``(n,)``, ties to the lowest class).
+
+        ``threads``: threads to split the samples over (0: one per core); the results do not
+        depend on it. ctypes releases the GIL during the call.
+        """
+        if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 0:
+            raise ValueError(f"threads must be an integer >= 0 (0: one per core), got {threads!r}")
         x = self.check_inputs(x)
         n = x.shape[0]
         k = self.num_classes  # scores start on a cache line: the driver streams whole lines then
@@ -228,15 +240,19 @@ class CModel:
         scores = flat[start : start + n * k].reshape(n, k)
         classes = np.empty(n, dtype=np.int32)
         if n:
-            rc = self._predict(x.ctypes.data, n, scores.ctypes.data, classes.ctypes.data)
+            args = (x.ctypes.data, n, scores.ctypes.data, classes.ctypes.data)
+            if threads != 1 and self._predict_mt is not None:
+                rc = self._predict_mt(*args, int(threads))
+            else:
+                rc = self._predict(*args)
             if rc == 1:
                 raise ValueError(f"input values must be in 0..{self.input_max}")
             if rc:
                 raise MemoryError(f"ldlgn_{self.name}_predict failed with code {rc}")
         return scores, classes.astype(np.int64)
 
-    def __call__(self, x):
-        return self.predict(x)
+    def __call__(self, x, threads: int = 1):
+        return self.predict(x, threads)
 
 
 def load_library(lib_path: str | Path, name: str, num_features: int, num_classes: int, input_bits: int) -> CModel:

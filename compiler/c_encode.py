@@ -9,12 +9,22 @@ thresholds (a 64-bit mask per sample); masks of 64 samples × 64 comparators are
 to the comparators' words. One sequential pass over the rows (measured: as fast as the tile
 transpose below on cached inputs, about a third faster on inputs streamed from memory).
 
-Other vector widths (``LDLGN_VECTOR_BITS`` > 64): a block of samples is cut into tiles of ``TW × TW``
-values (samples × features, ``TW`` lanes per vector); each tile is transposed in registers (one
-block-swap stage per bit of the row index: shifts and masks for blocks under 8 bytes, qword
-shuffles above), so that a feature's samples lie in whole vectors; a comparator is then one
-vector compare per ``TW`` samples, packed to bits by AVX-512BW mask compares or a multiply
-trick. Portable path: one comparison per sample and comparator on ``uint64_t`` words.
+AVX2, 8-bit inputs, other vector widths: the same in row space without a gather. The comparators
+are cut into chunks of 32 consecutive features (a window of features with several thresholds
+gives one chunk per rank: its first thresholds, its second, ...); per sample a chunk is one 32-byte
+load, saturating subtract, compare and movemask (a 32-bit mask); a 32 × 32 bit transpose in each
+32-bit lane of 32 words then gives the comparators' words. The portable ``uint64_t`` path does the
+same with chunks of 8 features, eight byte compares in one 64-bit word (no carries between bytes)
+and a 64 × 64 bit transpose. Both read each row once, in order: the encoder then runs at about
+the speed the input rows stream in from memory.
+
+Otherwise (16-bit inputs without AVX-512, or ``-DLDLGN_TILE_ENCODE``): a block of samples is cut
+into tiles of ``TW × TW`` values (samples × features, ``TW`` lanes per vector); each tile is
+transposed in registers (one block-swap stage per bit of the row index: shifts and masks for
+blocks under 8 bytes, qword shuffles above), so that a feature's samples lie in whole vectors; a
+comparator is then one vector compare per ``TW`` samples, packed to bits by AVX-512BW mask
+compares or a multiply trick. Portable 16-bit inputs (or ``-DLDLGN_COLUMN_ENCODE``): one
+comparison per sample and comparator.
 """
 
 from __future__ import annotations
@@ -28,7 +38,13 @@ def encoder_source(in_feat, in_thr, elem_bytes: int) -> str:
     return c_runtime.render_fragment(
         "encode.c",
         {
-            "FE_TABLES": chunk_tables(in_feat, in_thr),
+            "FE_TABLES": "\n".join(
+                [
+                    chunk_tables(in_feat, in_thr),
+                    row_chunk_tables(in_feat, in_thr),
+                    word_chunk_tables(in_feat, in_thr) if elem_bytes == 1 else "#define LDLGN_P8_CHUNKS 0",
+                ]
+            ),
             "SHUFFLES": shuffle_macros(elem_bytes),
         },
     )
@@ -79,6 +95,83 @@ def chunk_tables(in_feat, in_thr) -> str:
             f"#define FE_BASE_MAX {max(feat[a] for a in starts)}u",
             f"static const uint8_t FE_IDX[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(idx)}}};",
             f"static const uint8_t FE_THR[{n}][64] __attribute__((aligned(64))) = {{\n    {rows(thr_rows)}}};",
+            "#endif",
+        ]
+    )
+
+
+def windows(in_feat, in_thr, width: int) -> list[tuple[int, list[int], list[int]]]:
+    """Comparators (sorted by feature) as chunks of ``width`` consecutive features: per chunk the
+    first feature ``base``, and per lane ``i`` (feature ``base + i``) the threshold and the
+    comparator index, or 255 and -1 where the lane compares nothing. A window of features with
+    several thresholds gives one chunk per rank (its features' first thresholds, their second, ...),
+    so every chunk reads ``width`` bytes of a row in place: no gather."""
+    feat, thr = [int(v) for v in in_feat], [int(v) for v in in_thr]
+    chunks: list[tuple[int, list[int], list[int]]] = []
+    i = 0
+    while i < len(feat):
+        base, first = feat[i], len(chunks)
+        rank: dict[int, int] = {}
+        while i < len(feat) and feat[i] < base + width:
+            r = rank[feat[i]] = rank.get(feat[i], -1) + 1  # ranks of a feature come in order
+            if first + r == len(chunks):
+                chunks.append((base, [255] * width, [-1] * width))
+            chunks[first + r][1][feat[i] - base] = thr[i]
+            chunks[first + r][2][feat[i] - base] = i
+            i += 1
+    return chunks
+
+
+def _rows(values) -> str:
+    """Rows of a two-dimensional C initializer."""
+    return ",\n    ".join("{" + ",".join(map(str, r)) + "}" for r in values)
+
+
+def _usable(in_thr) -> bool:
+    thr = [int(v) for v in in_thr]
+    return bool(thr) and min(thr) >= 0 and max(thr) <= 255
+
+
+def word_chunk_tables(in_feat, in_thr) -> str:
+    """C tables of the portable row encoder (``uint64_t`` words, 8-bit inputs): chunks of 8
+    features (:func:`windows`); chunk ``j`` loads bytes ``P8_BASE[j] ..`` ``+ 8`` of a row and
+    compares them, eight at a time in one word, with the packed thresholds ``P8_THR[j]``; lane ``i``
+    is comparator ``P8_CMP[j][i]`` (-1: none)."""
+    if not _usable(in_thr):
+        return "#define LDLGN_P8_CHUNKS 0"
+    chunks = windows(in_feat, in_thr, 8)
+    n = len(chunks)
+    packed = [sum(t << (8 * i) for i, t in enumerate(th)) for _, th, _ in chunks]
+    return "\n".join(
+        [
+            f"#define LDLGN_P8_CHUNKS {n}",
+            "#if LDLGN_VECTOR_BITS == 64",
+            f"static const uint32_t P8_BASE[{n}] = {{{','.join(str(c[0]) for c in chunks)}}};",
+            f"static const int32_t P8_CMP[{n}][8] = {{{_rows(c[2] for c in chunks)}}};",
+            f"static const uint64_t P8_THR[{n}] = {{{','.join(f'0x{v:016x}ull' for v in packed)}}};",
+            f"#define P8_BASE_MAX {max(c[0] for c in chunks)}u",
+            "#endif",
+        ]
+    )
+
+
+def row_chunk_tables(in_feat, in_thr) -> str:
+    """C tables of the AVX2 row encoder (8-bit inputs): chunks of 32 features (:func:`windows`);
+    chunk ``j`` compares bytes ``F32_BASE[j] ..`` ``+ 32`` of a row with ``F32_THR[j][·]``; lane
+    ``i`` is comparator ``F32_CMP[j][i]`` (-1: none)."""
+    if not _usable(in_thr):
+        return "#define LDLGN_F32_CHUNKS 0"
+    chunks = windows(in_feat, in_thr, 32)
+    n = len(chunks)
+    return "\n".join(
+        [
+            f"#define LDLGN_F32_CHUNKS {n}",
+            "#if defined(__AVX2__)",
+            f"static const uint32_t F32_BASE[{n}] = {{{','.join(str(c[0]) for c in chunks)}}};",
+            f"#define F32_BASE_MAX {max(c[0] for c in chunks)}u",
+            f"static const int32_t F32_CMP[{n}][32] = {{\n    {_rows(c[2] for c in chunks)}}};",
+            f"static const uint8_t F32_THR[{n}][32] __attribute__((aligned(32))) = {{",
+            f"    {_rows(c[1] for c in chunks)}}};",
             "#endif",
         ]
     )

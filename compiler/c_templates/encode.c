@@ -170,6 +170,62 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         }
     }
 }
+#elif LDLGN_F32_CHUNKS && LDLGN_IN_BYTES == 1 && defined(__AVX2__) && !defined(LDLGN_TILE_ENCODE)
+#define LDLGN_ROW_ENCODE 1
+typedef uint32_t m32v __attribute__((vector_size(LDLGN_WORD_BYTES)));
+#define ML (LDLGN_WORD_BYTES / 4) /* uint32 lanes of a word: lane l holds samples 32l .. 32l + 31 */
+
+/* Lanes of chunk j of one sample, from the 32 bytes at p = row + F32_BASE[j]: bit i set where
+ * byte i > F32_THR[j][i] (x > t: the saturating x - t is not 0; padding lanes compare with 255). */
+static inline uint32_t row_mask(const in_t *p, int j)
+{
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i sub = _mm256_subs_epu8(v, _mm256_load_si256((const __m256i *)(const void *)F32_THR[j]));
+    return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(sub, _mm256_setzero_si256()));
+}
+
+/* Transpose the 32 x 32 bit matrices in each uint32 lane of r[0..32): bit k of r[i] <-> bit i of r[k]. */
+static inline void bit_transpose32(m32v *r)
+{
+#define LDLGN_BT(j, mask) \
+    for (int i = 0; i < 32; i++) \
+        if (!(i & j)) { m32v t_ = ((r[i] >> j) ^ r[i + j]) & mask; r[i + j] ^= t_; r[i] ^= t_ << j; }
+    LDLGN_BT(16, 0x0000FFFFu); LDLGN_BT(8, 0x00FF00FFu); LDLGN_BT(4, 0x0F0F0F0Fu);
+    LDLGN_BT(2, 0x33333333u); LDLGN_BT(1, 0x55555555u);
+#undef LDLGN_BT
+}
+
+/* Row space, then a bit transpose: per sample, each chunk of 32 features is one 32-byte load,
+ * compare and movemask (a 32-bit mask, stored so that lane l of vector k of the chunk holds sample
+ * 32l + k); one 32 x 32 bit transpose per lane then makes vector b the word of the chunk's lane b. */
+static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
+{
+    uint32_t *mk = (uint32_t *)(void *)xt; /* vector k of chunk j, lane l: mk[(k NCH + j) ML + l] */
+    const size_t total = m * NF;
+    /* rows s < inner have s * NF + F32_BASE_MAX + 32 <= total: plain loads */
+    const size_t inner = total >= F32_BASE_MAX + 32 ? (total - F32_BASE_MAX - 32) / NF + 1 : 0;
+    for (size_t s = 0; s < LDLGN_BLOCK; s++) {
+        uint32_t *o = mk + (s % 32) * LDLGN_F32_CHUNKS * ML + s / 32; /* a sample's masks lie close */
+        const in_t *row = x + s * NF;
+        if (s < inner) {
+            for (int j = 0; j < LDLGN_F32_CHUNKS; j++) o[j * ML] = row_mask(row + F32_BASE[j], j);
+            continue;
+        }
+        for (int j = 0; j < LDLGN_F32_CHUNKS; j++) {
+            in_t tmp[32] = {0};
+            size_t at = s * NF + F32_BASE[j];
+            if (s < m) memcpy(tmp, x + at, total - at < 32 ? total - at : 32);
+            o[j * ML] = s < m ? row_mask(tmp, j) : 0;
+        }
+    }
+    for (int j = 0; j < LDLGN_F32_CHUNKS; j++) {
+        m32v r[32];
+        for (int k = 0; k < 32; k++) memcpy(&r[k], mk + ((size_t)k * LDLGN_F32_CHUNKS + j) * ML, sizeof(m32v));
+        bit_transpose32(r);
+        for (int b = 0; b < 32; b++)
+            if (F32_CMP[j][b] >= 0) memcpy(&w[IN_SLOT[F32_CMP[j][b]]], &r[b], sizeof(lw_t));
+    }
+}
 #else
 /* Encoder bits of samples x[0..m) (m <= LDLGN_BLOCK) into their word slots. */
 static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
@@ -211,9 +267,74 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
     }
 }
 #endif
-#define XT_VECTORS (TW * NST)
+#if defined(LDLGN_ROW_ENCODE) && 32 * LDLGN_F32_CHUNKS > TW * NST
+#define XT_VECTORS (32 * LDLGN_F32_CHUNKS)
 #else
-/* ---- encode: portable uint64 path ---- */
+#define XT_VECTORS (TW * NST)
+#endif
+#elif LDLGN_P8_CHUNKS && !defined(LDLGN_COLUMN_ENCODE)
+/* ---- encode: portable uint64 path, row space then a bit transpose ---- */
+#define P8_GROUPS ((LDLGN_P8_CHUNKS + 7) / 8) /* 8 chunks = 64 comparator bits of a sample */
+
+/* Bit 8i + k of each 8-bit chunk compare: the high bit of byte i of the word >> (7 - k). x > t per
+ * byte without carries between bytes: high bits from the high bits, else 128 + (x & 127) - (t & 127)
+ * - 1 has its high bit set exactly when x's low 7 bits exceed t's. */
+static inline uint64_t gt8(uint64_t x, uint64_t t)
+{
+    const uint64_t hi = 0x8080808080808080ull;
+    uint64_t d = (x | hi) - ((t & ~hi) + 0x0101010101010101ull);
+    return ((x & ~t) | (~(x ^ t) & d)) & hi;
+}
+
+/* Transpose the 64 x 64 bit matrix a: bit k of a[i] <-> bit i of a[k]. */
+static void bit_transpose64(uint64_t *a)
+{
+    uint64_t m = 0x00000000FFFFFFFFull;
+    for (int j = 32; j; j >>= 1, m ^= m << j)
+        for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            uint64_t t = ((a[k] >> j) ^ a[k + j]) & m;
+            a[k + j] ^= t;
+            a[k] ^= t << j;
+        }
+}
+
+/* Row space, then a bit transpose: per sample, each chunk of 8 features is one 8-byte load and
+ * compare; the compares of 8 chunks x 64 samples are one 64 x 64 bit transpose. */
+static void encode(const in_t *x, size_t m, lw_t *w, void *xt)
+{
+    uint64_t *a = (uint64_t *)xt; /* group g (chunks 8g .. 8g + 7), sample s: a[64 g + s] */
+    const uint16_t endian = 1;
+    const int little = *(const uint8_t *)&endian == 1;
+    const size_t total = m * NF;
+    /* rows s < inner have s * NF + P8_BASE_MAX + 8 <= total: plain 8-byte loads */
+    const size_t inner = little && total >= P8_BASE_MAX + 8 ? (total - P8_BASE_MAX - 8) / NF + 1 : 0;
+    for (size_t s = 0; s < 64; s++) { /* rows in order */
+        for (int g = 0; g < P8_GROUPS; g++) {
+            uint64_t bits = 0, v;
+            int j0 = 8 * g, j1 = j0 + 8 < LDLGN_P8_CHUNKS ? j0 + 8 : LDLGN_P8_CHUNKS;
+            for (int j = j0; j < j1; j++) {
+                size_t at = s * NF + P8_BASE[j];
+                if (s < inner) memcpy(&v, x + at, 8);
+                else { /* byte i of v is byte at + i of the block, 0 past its end */
+                    v = 0;
+                    for (size_t i = 0; i < 8 && s < m && at + i < total; i++) v |= (uint64_t)x[at + i] << (8 * i);
+                }
+                bits |= gt8(v, P8_THR[j]) >> (7 - (j - j0));
+            }
+            a[64 * g + s] = bits;
+        }
+    }
+    for (int g = 0; g < P8_GROUPS; g++) {
+        int j0 = 8 * g, j1 = j0 + 8 < LDLGN_P8_CHUNKS ? j0 + 8 : LDLGN_P8_CHUNKS;
+        bit_transpose64(a + 64 * g); /* a[64 g + 8i + k]: lane i of chunk j0 + k */
+        for (int j = j0; j < j1; j++)
+            for (int i = 0; i < 8; i++)
+                if (P8_CMP[j][i] >= 0) w[IN_SLOT[P8_CMP[j][i]]] = a[64 * g + 8 * i + j - j0];
+    }
+}
+#define XT_VECTORS (64 * P8_GROUPS)
+#else
+/* ---- encode: portable uint64 path, one comparison per sample and comparator ---- */
 static void encode(const in_t *x, size_t m, lw_t *w, void *xt)
 {
     (void)xt;

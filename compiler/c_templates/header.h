@@ -7,10 +7,11 @@
  * scores: (n, LDLGN_@UNAME@_NUM_CLASSES) per-class popcounts, or NULL.
  * classes: (n,) argmax of the scores (ties to the lowest class), or NULL.
  * Returns LDLGN_@UNAME@_OK, LDLGN_@UNAME@_ERR_RANGE (an input is above INPUT_MAX; nothing
- * written) or LDLGN_@UNAME@_ERR_NOMEM. Single-threaded and reentrant.
+ * written) or LDLGN_@UNAME@_ERR_NOMEM. Single-threaded and reentrant; ldlgn_@NAME@_predict_mt
+ * splits the samples over several threads.
  *
  * Build: compile all @NAME@*.c files together (C99 + GCC/Clang vector extensions, e.g.
- * cc -O2 -march=native). -DLDLGN_VECTOR_BITS=64|128|256|512 picks the word width
+ * cc -O2 -march=native -pthread). -DLDLGN_VECTOR_BITS=64|128|256|512 picks the word width
  * (default: the widest the target supports; 64 is plain C99 on uint64_t).
  */
 #ifndef LDLGN_@UNAME@_H
@@ -38,6 +39,11 @@ typedef @IN_T@ ldlgn_@NAME@_in_t;
 extern "C" {
 #endif
 LDLGN_@UNAME@_API int ldlgn_@NAME@_predict(const ldlgn_@NAME@_in_t *x, size_t n, int32_t *scores, int32_t *classes);
+/* The same on `threads` threads (<= 0: one per online core), each a contiguous run of samples;
+ * the results equal those of ldlgn_@NAME@_predict. Built with -DLDLGN_NO_THREADS (or where POSIX
+ * threads are not known) it runs on the calling thread. */
+LDLGN_@UNAME@_API int ldlgn_@NAME@_predict_mt(const ldlgn_@NAME@_in_t *x, size_t n, int32_t *scores, int32_t *classes,
+                                               int threads);
 /* Word width (bits) this object was built with. */
 LDLGN_@UNAME@_API int ldlgn_@NAME@_vector_bits(void);
 /* Benchmark helper: only the gates, `blocks` times, on pseudo-random input words; a checksum. */
