@@ -25,7 +25,7 @@ from .lut_analysis import LutAnalysis
 from .lut_netlist import LutNetlist, to_netlist
 from .lut_passes import DEFAULT_LUT_PASSES, LUT_PASSES, optimize_lut
 from .lut_serialize import save_lut_netlist
-from .passes import DEFAULT_PASSES, PassLike
+from .passes import DEFAULT_PASSES, Pass, PassLike
 from .report import FORMAT, VERSION, BuildReport, write_report
 from .verilog import check_name as check_verilog_name
 
@@ -39,8 +39,8 @@ def lut_pass_names(passes: Iterable[PassLike] | None) -> list[str]:
     netlist has no pass for (``absorb``) are skipped, other non-names are refused."""
     if passes is None:
         return []
-    names = list(passes)
-    if names == list(DEFAULT_PASSES):
+    names = [p.name if isinstance(p, Pass) else p for p in passes]
+    if names == [p.name for p in DEFAULT_PASSES]:
         return list(DEFAULT_LUT_PASSES)
     out = []
     for p in names:

@@ -122,24 +122,28 @@ def _compile_request(args) -> tuple[tuple[str, ...], dict, list | None]:
 
 def _run_compile(args) -> int:
     from .compiler.lower import lower
+    from .compiler.lut_netlist import LutNetlist, lower_lutnet
+    from .compiler.lut_pipeline import compile_lut_netlist
+    from .compiler.lut_serialize import load_any_netlist
     from .compiler.pipeline import compile_netlist
-    from .compiler.serialize import load_netlist
 
     if not str(args.out).strip():
         raise ValueError("--out must name a build folder, got an empty string")
     emit, options, passes = _compile_request(args)
     if str(args.model).endswith(".npz"):
-        raw = load_netlist(args.model)
+        raw = load_any_netlist(args.model)  # a two-input or a LUT netlist file
     else:
         from .checkpoint import load
-        from .compiler.discrete import DiscreteNet
+        from .compiler.lutnet import LutNet
 
-        net = load(args.model).discrete()
-        if not isinstance(net, DiscreteNet):  # n-input gates need the LUT netlist (docs/n-input-gates.md)
-            raise ValueError(f"{args.model} holds gates of more than two inputs; compile takes two-input nets")
-        raw = lower(net, args.name)
+        net = load(args.model).discrete()  # n-input gates give a LutNet (docs/n-input-gates.md)
+        raw = lower_lutnet(net, args.name) if isinstance(net, LutNet) else lower(net, args.name)
     raw.name = args.name
-    report = compile_netlist(raw, args.out, args.name, emit, options, passes, source=str(args.model), abc=args.abc)
+    source = str(args.model)
+    if isinstance(raw, LutNetlist):
+        report = compile_lut_netlist(raw, args.out, args.name, emit, options, passes, source=source, abc=args.abc)
+    else:
+        report = compile_netlist(raw, args.out, args.name, emit, options, passes, source=source, abc=args.abc)
     print(
         f"wrote {Path(args.out) / 'report.json'}: {report['gates_raw']} gates -> {report['gates_opt']}, "
         f"depth {report['depth']}"

@@ -110,6 +110,8 @@ def formal_check(
     t0 = time.perf_counter()
     build = Path(build_dir)
     net, report = load_build(build)
+    if not isinstance(net, Netlist):
+        raise ValueError(f"{build} holds gates of more than two inputs: the formal proofs take two-input builds")
     result = FormalReport(prover)
     if raw is not None:
         proof = _tagged(prove(netlist_obligation(raw, net), prover, timeout), "b")
