@@ -16,6 +16,7 @@ import statistics
 import time
 from typing import Any
 
+import numba
 import numpy as np
 import torch
 
@@ -110,7 +111,13 @@ def claim_backward(shapes, repeats: int, ds) -> dict[str, Any]:
         return f"up to {best[key]:.2f}x ({each})"
 
     ours = "; ".join(f"against {what}: {summary(key)}" for key, (_, what) in COMPARISONS.items())
-    claim: dict[str, Any] = {"shapes": rows, "ours": f"{ours}; medians of {repeats} interleaved repeats, Numba, CPU"}
+    threads = numba.get_num_threads()
+    ours += f"; medians of {repeats} interleaved repeats, Numba, CPU, {threads} thread{'s' if threads > 1 else ''}"
+    claim: dict[str, Any] = {
+        "shapes": rows,
+        "ours": ours,
+        "threads": {"numba": threads, "torch": torch.get_num_threads()},
+    }
     claim.update({f"max_{key}": max(r[key] for r in rows) for key in COMPARISONS})
     claim["matches_paper"] = f"{PAPERS_COMPARISON}: {COMPARISONS[PAPERS_COMPARISON][1]}"
     return claim

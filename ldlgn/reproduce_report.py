@@ -78,7 +78,7 @@ def _depth_figure(claim: dict[str, Any], path: Path) -> Path:
 def _backward_figure(claim: dict[str, Any], path: Path) -> Path:
     """Median backward time per shape: IWP, then OP on each kernel the record holds (difflogic's
     per-sample work, 16 weight sums, ldlgn's coefficients); the ticks give IWP's speed-ups."""
-    fig = Figure(figsize=(7.5, 4.2))
+    fig = Figure(figsize=(9, 4.4))
     ax = fig.subplots()
     rows = claim["shapes"]
     x = np.arange(len(rows))
@@ -89,7 +89,7 @@ def _backward_figure(claim: dict[str, Any], path: Path) -> Path:
         ax.bar(x + (i - (len(bars) - 1) / 2) * width, [r[f"{key}_ms"] for r in rows], width, label=label)
     keys = ("speedup_difflogic", "speedup_sixteen", "speedup")
     ratios = [" / ".join(f"{r[k]:.2f}x" for k in keys if k in r) for r in rows]
-    ax.set_xticks(x, [f"{r['width']}x{r['depth']}\nbatch {r['batch']}\n{q}" for r, q in zip(rows, ratios)])
+    ax.set_xticks(x, [f"{r['width']}x{r['depth']}\nbatch {r['batch']}\n{q}" for r, q in zip(rows, ratios)], fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("backward pass (ms, median of the repeats)")
     ax.set_title("backward time, Numba, CPU (ticks: IWP's speed-up over each OP, in the legend's order)", fontsize=9)
