@@ -198,3 +198,12 @@ def test_training_digits_four_inputs(tmp_path):
     assert metrics["test_acc_discrete"] > 0.85
     best = checkpoint.load(tmp_path / "run" / "model.pt")
     assert best.config["gate_inputs"] == 4 and best.discrete().max_arity == 4
+
+
+def test_generated_kernels_are_current():
+    from pathlib import Path
+
+    from ldlgn import nary_codegen
+
+    path = Path(nary_codegen.__file__).with_name("numba_nary_kernels.py")
+    assert path.read_text() == nary_codegen.module_source(), "regenerate: python -m ldlgn.nary_codegen"
