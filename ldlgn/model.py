@@ -69,8 +69,11 @@ class GateNet(nn.Module):
             from .compiler.lower import lower
 
             net = self.discrete()
-            if isinstance(net, LutNet):  # n-input gates: the reference evaluator
-                return net.predict(np.asarray(x))
+            if isinstance(net, LutNet):  # n-input gates: the LUT netlist's bit-parallel evaluator
+                from .compiler.lut_bitsim import predict_lut_netlist
+                from .compiler.lut_netlist import lower_lutnet
+
+                return predict_lut_netlist(lower_lutnet(net), np.asarray(x))
             return predict_netlist(lower(net), np.asarray(x))
         was_training = self.training
         self.eval()
