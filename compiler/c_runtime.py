@@ -11,15 +11,17 @@ C as a checkout:
 The driver processes blocks of ``LDLGN_BLOCK`` samples (one bit per sample in a word of
 ``LDLGN_VECTOR_BITS`` bits):
 
-1. encode: see :mod:`ldlgn.compiler.c_encode` (compare in sample rows, then a bit transpose,
-   with AVX-512 VBMI; else a byte transpose of tiles, then compares of whole vectors);
+1. encode: see :mod:`ldlgn.compiler.c_encode` (compare in sample rows, then a bit transpose:
+   byte gathers with AVX-512 VBMI, 32-byte chunks with AVX2, 8-byte chunks in 64-bit words in
+   portable C; else a byte transpose of tiles, then compares of whole vectors);
 2. gates: the emitted gate functions on the working buffer of words (no prefetching of the
    next block's inputs meanwhile: it slowed the gates, which need the cache, more than it saved);
 3. count: per class a bit-sliced counter (carry-save adders, Harley–Seal), then the counter bits
    are spread to per-sample integers with vector shifts, argmax with ties to the lowest class.
 
 ``LDLGN_VECTOR_BITS`` (64, 128, 256 or 512) picks the word at build time; 64 is plain C99 on
-``uint64_t`` words, the others use GCC/Clang ``vector_size`` types.
+``uint64_t`` words, the others use GCC/Clang ``vector_size`` types. ``ldlgn_<name>_predict_mt``
+runs contiguous runs of whole blocks on POSIX threads, each with its own working memory.
 
 Placeholders are ``@NAME@`` (never valid C, so a forgotten one cannot compile by accident).
 :func:`render` fills them in one pass and refuses a template that has a placeholder without a

@@ -203,7 +203,7 @@ int64_t ldlgn_@NAME@_bench_gates(size_t blocks)
     return (int64_t)(sum >> 1);
 }
 
-enum { PH_ENCODE = 1, PH_GATES = 2, PH_COUNT = 4, PH_OUTPUT = 8, PH_ALL = 15 };
+enum { PH_ENCODE = 1, PH_GATES = 2, PH_COUNT = 4, PH_OUTPUT = 8, PH_ALL = 15, PH_READ = 16 };
 
 /* Samples x[0..n) (already range-checked), one block at a time, with working memory of its own;
  * only the phases in `phases` run (all of them except when profiling). */
@@ -219,6 +219,12 @@ static int run_blocks(const in_t *x, size_t n, int32_t *scores, int32_t *classes
     memset(w, 0, (NSLOTS + CBITS) * sizeof(lw_t) + extra);
     for (size_t s0 = 0; s0 < n; s0 += LDLGN_BLOCK) {
         size_t m = n - s0 < LDLGN_BLOCK ? n - s0 : LDLGN_BLOCK;
+        if (phases & PH_READ) { /* benchmark: only read the block's rows (the memory bound) */
+            const unsigned char *p = (const unsigned char *)(x + s0 * NF);
+            lw_t acc = w[0], v;
+            for (size_t i = 0; i + sizeof v <= m * NF * sizeof(in_t); i += sizeof v) { memcpy(&v, p + i, sizeof v); acc |= v; }
+            w[0] = acc;
+        }
         if (phases & PH_ENCODE) encode(x + s0 * NF, m, w, xt);
         if (phases & PH_GATES)
             for (int g = 0; g < NCHUNK; g++) GATES[g](w);
@@ -244,7 +250,7 @@ static int predict_range(const in_t *x, size_t n, int32_t *scores, int32_t *clas
 
 #ifdef LDLGN_PROFILE
 /* -DLDLGN_PROFILE, for benchmarks: predict with only some phases (bits: 1 encode, 2 gates, 4 count,
- * 8 output), so that each phase can be timed alone. */
+ * 8 output; 16 only reads the input rows), so that each phase can be timed alone. */
 __attribute__((visibility("default"))) int ldlgn_@NAME@_run_phases(const in_t *x, size_t n, int32_t *scores,
                                                                    int32_t *classes, int phases)
 {
