@@ -66,11 +66,22 @@ def test_threaded_entry_point_checks_the_range_and_takes_null_outputs(cache):
         model.predict(x[:10] & 31, threads=-1)
 
 
-@pytest.mark.parametrize("flags", [(), ("-DLDLGN_TILE_ENCODE",), ("-DLDLGN_NO_THREADS",)])
+@pytest.mark.parametrize(
+    ("vector_bits", "flags"),
+    [
+        (None, ()),
+        (None, ("-DLDLGN_TILE_ENCODE",)),
+        (None, ("-DLDLGN_NO_THREADS",)),
+        (128, ()),
+        (64, ()),
+        (64, ("-DLDLGN_COLUMN_ENCODE",)),
+    ],
+)
 @pytest.mark.parametrize("layout", ["dense", "spread"])
-def test_encoders_agree(cache, flags, layout):
-    """The row encoder (chunks of 32 consecutive features, and gathered chunks of features with
-    several thresholds and gaps), the tile encoder it replaced, and a build without threads."""
+def test_encoders_agree(cache, vector_bits, flags, layout):
+    """The row encoders (windows of consecutive features; features with several thresholds and
+    gaps give one chunk per rank and idle lanes), the tile and column encoders they replaced, and
+    a build without threads."""
     rng = np.random.default_rng(5)
     if layout == "dense":
         net = layered_net(rng, 100, 1, 200, 2, 4)
@@ -79,7 +90,7 @@ def test_encoders_agree(cache, flags, layout):
         fanin = np.stack([2 + np.arange(260), 2 + rng.permutation(260)], 1)
         table = rng.integers(0, 16, 260)
         net = Netlist(feature, rng.integers(0, 255, 260), 500, 8, fanin, table, 262 + rng.permutation(260), 4)
-    model = build_c(net.validate(), f"enc_{layout}", cache_dir=cache, extra_flags=flags)
+    model = build_c(net.validate(), f"enc_{layout}", cache_dir=cache, vector_bits=vector_bits, extra_flags=flags)
     for n in (1, 31, 257, 700):
         x = rng.integers(0, 256, (n, net.num_features)).astype(np.uint8)
         x[-1] = 255
