@@ -4,7 +4,8 @@ Designs: the `make demo` digits model (trained here when no --model is given: 20
 steps) and an MNIST-shaped random net (400 comparators → 6 layers × 8000 gates, 10 classes).
 Variants: the legacy head (``legacy-*``: binary adder trees, comparator-tree argmax) against the
 compressor head, each combinational (``comb``), registered every 2 logic levels (``every2``), and
-``auto`` (registers placed by estimated LUT levels per stage).
+``auto`` (registers placed by estimated LUT levels per stage); ``gpc6-*`` use 6:3 counters, the
+popcount for LUT-6 devices (the default full adders suit 4-input LUTs).
 
     python bench/fpga.py [--model runs/digits/model.pt] [--targets lut6,ecp5-25k] [--mnist]
 
@@ -35,6 +36,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "comb": dict(),
     "every2": dict(pipeline_every=2),
     "auto": dict(pipeline_every="auto"),
+    "gpc6-comb": dict(popcount="gpc6"),
+    "gpc6-auto": dict(popcount="gpc6", pipeline_every="auto"),
 }
 
 
