@@ -76,22 +76,24 @@ def _depth_figure(claim: dict[str, Any], path: Path) -> Path:
 
 
 def _backward_figure(claim: dict[str, Any], path: Path) -> Path:
-    """Median backward time per shape: IWP, then OP on each kernel the record holds (difflogic's
-    per-sample work, 16 weight sums, ldlgn's coefficients); the ticks give IWP's speed-ups."""
+    """Median backward time per shape (CPU time when the record has it): IWP, then OP on each kernel
+    the record holds (difflogic's per-sample work, 16 weight sums, ldlgn's coefficients); the ticks
+    give IWP's speed-ups."""
     fig = Figure(figsize=(9, 4.4))
     ax = fig.subplots()
     rows = claim["shapes"]
     x = np.arange(len(rows))
+    cpu = "_cpu" if "iwp_cpu_ms" in rows[0] else ""
     bars = [("iwp", "IWP"), ("opd", "OP, difflogic's kernel"), ("op16", "OP, 16 weight sums"), ("op", "OP, ldlgn's")]
     bars = [(k, label) for k, label in bars if f"{k}_ms" in rows[0]]
     width = 0.8 / len(bars)
     for i, (key, label) in enumerate(bars):
-        ax.bar(x + (i - (len(bars) - 1) / 2) * width, [r[f"{key}_ms"] for r in rows], width, label=label)
-    keys = ("speedup_difflogic", "speedup_sixteen", "speedup")
+        ax.bar(x + (i - (len(bars) - 1) / 2) * width, [r[f"{key}{cpu}_ms"] for r in rows], width, label=label)
+    keys = [k + cpu for k in ("speedup_difflogic", "speedup_sixteen", "speedup")]
     ratios = [" / ".join(f"{r[k]:.2f}x" for k in keys if k in r) for r in rows]
     ax.set_xticks(x, [f"{r['width']}x{r['depth']}\nbatch {r['batch']}\n{q}" for r, q in zip(rows, ratios)], fontsize=8)
     ax.set_yscale("log")
-    ax.set_ylabel("backward pass (ms, median of the repeats)")
+    ax.set_ylabel(f"backward pass ({'CPU ' if cpu else ''}ms, median of the repeats)")
     ax.set_title("backward time, Numba, CPU (ticks: IWP's speed-up over each OP, in the legend's order)", fontsize=9)
     ax.legend()
     return save_figure(fig, path)

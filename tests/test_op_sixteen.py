@@ -166,6 +166,8 @@ def test_claim_d_reports_iwp_against_every_op_kernel():
         for key, net in (("speedup", "op"), ("speedup_sixteen", "op16"), ("speedup_difflogic", "opd")):
             assert row[key] == pytest.approx(row[f"{net}_ms"] / row["iwp_ms"])
             assert row[f"{key}_min"] == pytest.approx(row[f"{net}_min_ms"] / row["iwp_min_ms"])
+            assert row[f"{key}_cpu"] == pytest.approx(row[f"{net}_cpu_ms"] / row["iwp_cpu_ms"])
+            assert claim[f"max_{key}_cpu"] >= row[f"{key}_cpu"] > 0
             assert claim[f"max_{key}"] >= row[key]
     assert "the paper's comparison" in claim["ours"] and "4 coefficients" in claim["ours"]
     assert claim["matches_paper"].startswith("speedup_difflogic")
