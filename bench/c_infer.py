@@ -31,6 +31,7 @@ import argparse
 import ctypes
 import os
 import resource
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -66,16 +67,17 @@ def timed(fn, repeat: int) -> tuple[float, float]:
 
 
 def interleaved(fns: dict, repeat: int) -> dict:
-    """Best (thread CPU seconds, wall seconds, process CPU seconds) of each closure; the closures
-    take turns, so that load changes on the machine hit all of them alike."""
-    best = {k: (float("inf"),) * 3 for k in fns}
+    """Best thread CPU seconds, best wall seconds and median process CPU seconds (all threads) of
+    each closure; the closures take turns, so that load changes on the machine hit all alike."""
+    runs: dict = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
             p0 = time.process_time()
             c, w = timed(fn, 1)
-            p = time.process_time() - p0
-            best[k] = (min(best[k][0], c), min(best[k][1], w), min(best[k][2], p))
-    return best
+            runs[k].append((c, w, time.process_time() - p0))
+    return {
+        k: (min(r[0] for r in v), min(r[1] for r in v), statistics.median(r[2] for r in v)) for k, v in runs.items()
+    }
 
 
 def gate_fn(model):
@@ -139,7 +141,7 @@ def throughput(title, net, n, repeat, cache):
     row("C end to end (uint64 words)", n, t["u64"][0], t["u64"][1], bound64, n / t["u64prev"][0])
     one, two = n / t["new"][1], n / t["2 threads"][1]
     # on an idle machine with 2 free cores the wall-clock ratio is the speed-up; on a loaded one,
-    # 2 x (1-thread CPU time) / (2-thread process CPU time) is what 2 cores would give at that efficiency
+    # 2 x (1-thread CPU time) / (2-thread process CPU time), medians, is what 2 free cores would give
     ideal = 2 * t["new"][2] / t["2 threads"][2]
     print(
         f"  {'2 threads (wall clock)':<40s} {two / 1e6:7.2f} M/s (wall) {two / one:5.2f}x 1 thread (wall); "
