@@ -1,8 +1,8 @@
 """Bit-sliced C of a LUT netlist: each gate decomposed into two-input word operations.
 
 A word-parallel engine cannot index a table per sample, so every LUT becomes a small two-input
-circuit (:mod:`ldlgn.compiler.lut_decompose`: a shared Shannon multiplexer tree by default, or an
-irredundant sum of products); the result is optimized by the two-input passes, which also share
+circuit (:mod:`ldlgn.compiler.lut_decompose`: per gate the smaller of a shared Shannon multiplexer
+tree and an irredundant sum of products); the result is optimized by the two-input passes, which also share
 equal subcircuits across gates, and emitted by the two-input C emitter. The sources, the library
 and its C API are therefore exactly those of a two-input build (docs/engines.md).
 """
@@ -21,9 +21,9 @@ from .passes import optimize
 
 log = logging.getLogger(__name__)
 
-#: the decomposition the C back end uses. bench/lut_infer.py measures all of them; on random
-#: six-input tables the shared Shannon tree gives fewer word operations and more samples/s.
-DEFAULT_DECOMPOSITION = "shannon"
+#: the decomposition the C back end uses. bench/lut_infer.py measures all of them: on a trained
+#: six-input digits net "best" left the fewest word operations and ran fastest (docs/n-input-gates.md).
+DEFAULT_DECOMPOSITION = "best"
 
 
 def lut_to_words(netlist: LutNetlist, method: str = DEFAULT_DECOMPOSITION) -> Netlist:
