@@ -95,12 +95,12 @@ def measure(width: int, depth: int, batch: int, repeats: int, device: str) -> di
 
 
 def report(width: int, depth: int, batch: int, medians: dict[str, list[float]]) -> None:
-    """Each network's medians; IWP's speed-up over each OP network beside them (CPU time, then the clock)."""
+    """Each network's medians; IWP's speed-up over each OP network beside them (the clock, then CPU time)."""
     iwp_f, iwp_b, iwp_fc, iwp_bc = medians["IWP"]
     print(f"{width} x {depth} layers, batch {batch} (ms; CPU time in brackets):")
     for name, (f, b, fc, bc) in medians.items():
-        vs = "" if name == "IWP" else f"  IWP {bc / iwp_bc:.2f}x ({b / iwp_b:.2f}x) faster backward"
-        vs += "" if name == "IWP" else f", {fc / iwp_fc:.2f}x ({f / iwp_f:.2f}x) forward"
+        vs = "" if name == "IWP" else f"  IWP {b / iwp_b:.2f}x ({bc / iwp_bc:.2f}x) faster backward"
+        vs += "" if name == "IWP" else f", {f / iwp_f:.2f}x ({fc / iwp_fc:.2f}x) forward"
         print(f"  {name:16s} backward {b:8.2f} ({bc:8.2f})  forward {f:8.2f} ({fc:8.2f}){vs}")
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from ldlgn import parametrization as P
+from ldlgn.checkpoint import load
 from ldlgn.cli import main
 from ldlgn.compiler import truth_tables as tt
 from ldlgn.config import TrainConfig
@@ -152,6 +153,7 @@ def test_train_cli_with_the_sixteen_kernel(tmp_path, capsys):
     assert main(argv + ["--out", str(out), "--no-progress", "--no-plots"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["op_kernel"] == "difflogic" and metrics["steps"] == 20
+    assert load(out / "model.pt").layers[0].op_kernel == "difflogic"  # the checkpoint keeps the kernel
     assert main(["train", "--op-kernel", "sixteen", "--out", str(tmp_path / "bad")]) == 2
     assert "--op-kernel sixteen" in capsys.readouterr().err
 
