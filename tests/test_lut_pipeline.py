@@ -108,3 +108,17 @@ def test_two_input_lutnet_builds_todays_artifacts(tmp_path):
     na, nb = load_build(tmp_path / "a")[0], load_build(tmp_path / "b")[0]
     for k in ("input_feature", "input_threshold", "fanin", "table", "outputs"):
         assert np.array_equal(getattr(na, k), getattr(nb, k)), k
+
+
+def test_cli_compiles_a_lut_netlist_file(tmp_path, capsys):
+    from ldlgn.cli import main
+    from ldlgn.compiler.lut_serialize import save_lut_netlist
+
+    net = random_lutnet((30, 12), (6, 5), seed=9)
+    save_lut_netlist(lower_lutnet(net, "raw"), tmp_path / "raw.npz")
+    rc = main(["compile", str(tmp_path / "raw.npz"), "--out", str(tmp_path / "b"), "--emit", "c,blif", "--name", "cli"])
+    assert rc == 0 and "42 gates" in capsys.readouterr().out
+    lut, report = load_build(tmp_path / "b")
+    assert isinstance(lut, LutNetlist) and report["gate_arity"]["raw"] == {"5": 12, "6": 30}
+    assert main(["compile", str(tmp_path / "raw.npz"), "--out", str(tmp_path / "c"), "--emit", "aiger"]) == 2
+    assert not (tmp_path / "c").exists()
