@@ -70,7 +70,7 @@ def test_threaded_entry_point_checks_the_range_and_takes_null_outputs(cache):
     ("vector_bits", "flags"),
     [
         (None, ()),
-        (None, ("-DLDLGN_TILE_ENCODE",)),
+        (None, ("-DLDLGN_TILE_ENCODE", "-DLDLGN_LANE_SPREAD")),
         (None, ("-DLDLGN_NO_THREADS",)),
         (128, ()),
         (64, ()),
@@ -80,8 +80,8 @@ def test_threaded_entry_point_checks_the_range_and_takes_null_outputs(cache):
 @pytest.mark.parametrize("layout", ["dense", "spread"])
 def test_encoders_agree(cache, vector_bits, flags, layout):
     """The row encoders (windows of consecutive features; features with several thresholds and
-    gaps give one chunk per rank and idle lanes), the tile and column encoders they replaced, and
-    a build without threads."""
+    gaps give one chunk per rank and idle lanes), the tile and column encoders and the lane-shift
+    spread of the counters they replaced, and a build without threads."""
     rng = np.random.default_rng(5)
     if layout == "dense":
         net = layered_net(rng, 100, 1, 200, 2, 4)

@@ -22,6 +22,9 @@ typedef ldlgn_@NAME@_in_t in_t;
 #define NIN @NUM_IN@      /* primary inputs that are read */
 #define NCHUNK @NUM_CHUNKS@
 #define CBITS @COUNT_BITS@ /* bits of a class counter */
+#if CBITS > 32
+#error "class counters wider than 32 bits"
+#endif
 
 /* Primary inputs sorted by feature: feature, threshold (x > thr), word slot. */
 static const uint32_t IN_FEAT[NIN + 1] = {@IN_FEAT@};
@@ -33,12 +36,42 @@ static const uint32_t OUT_SLOT[@NUM_OUT_SLOTS@ + 1] = {@OUT_SLOT@};
 static const int32_t OUT_ONES[NK] = {@OUT_ONES@};
 static const ldlgn_@NAME@_gates_fn GATES[NCHUNK + 1] = {@GATE_FNS@};
 
+/* ---- bit transposes (encoder, counters) ---- */
+#if LDLGN_VECTOR_BITS > 64
+typedef uint32_t u32v __attribute__((vector_size(LDLGN_WORD_BYTES)));
+enum { L32 = LDLGN_WORD_BYTES / 4 };
+
+/* Transpose the 32 x 32 bit matrices in each uint32 lane of r[0..32): bit k of r[i] <-> bit i of r[k]. */
+static inline void bit_transpose32(u32v *r)
+{
+#define LDLGN_BT(j, mask) \
+    for (int i = 0; i < 32; i++) \
+        if (!(i & j)) { u32v t_ = ((r[i] >> j) ^ r[i + j]) & mask; r[i + j] ^= t_; r[i] ^= t_ << j; }
+    LDLGN_BT(16, 0x0000FFFFu); LDLGN_BT(8, 0x00FF00FFu); LDLGN_BT(4, 0x0F0F0F0Fu);
+    LDLGN_BT(2, 0x33333333u); LDLGN_BT(1, 0x55555555u);
+#undef LDLGN_BT
+}
+#else
+typedef uint32_t u32v;
+enum { L32 = 1 };
+#endif
+
+/* Transpose the 64 x 64 bit matrix a: bit k of a[i] <-> bit i of a[k]. */
+static inline void bit_transpose64(uint64_t *a)
+{
+    uint64_t m = 0x00000000FFFFFFFFull;
+    for (int j = 32; j; j >>= 1, m ^= m << j)
+        for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            uint64_t t = ((a[k] >> j) ^ a[k + j]) & m;
+            a[k + j] ^= t;
+            a[k] ^= t << j;
+        }
+}
+
 @ENCODE@
 
 
 #if LDLGN_VECTOR_BITS > 64
-typedef uint32_t u32v __attribute__((vector_size(LDLGN_WORD_BYTES)));
-enum { L32 = LDLGN_WORD_BYTES / 4 };
 @SWAP32@
 #define LDLGN_T32_STAGE(v, b) for (int i_ = 0; i_ < L32; i_++) if (!(i_ & b)) LDLGN_SWAP32_##b(v[i_], v[i_ + b])
 
@@ -54,9 +87,6 @@ static inline void transpose32(u32v *v)
     LDLGN_T32_STAGE(v, 8);
 #endif
 }
-#else
-typedef uint32_t u32v;
-enum { L32 = 1 };
 #endif
 
 /* Per-class scores sc[c * LDLGN_BLOCK + s] of m samples into sample-major rows out[s * NK + c]:
@@ -157,10 +187,26 @@ static void count_class(const lw_t *w, const uint32_t *slot, size_t m, lw_t *out
     memcpy(out, cnt, sizeof cnt);
 }
 
-/* Per-sample integers of a bit-sliced counter: out[s] = base + sum_j (bit s of cnt[j]) << j. */
+/* Per-sample integers of a bit-sliced counter: out[s] = base + sum_j (bit s of cnt[j]) << j. The
+ * counter's CBITS words are the first rows of a bit matrix whose transpose holds the integers:
+ * vector words, one 32 x 32 bit transpose per 32-bit lane (lane l of row k: sample 32 l + k), then
+ * L32 x L32 lane transposes so that consecutive samples share a vector. */
 static void spread(const lw_t *cnt, uint32_t base, uint32_t *out)
 {
-#if LDLGN_VECTOR_BITS > 64
+#if LDLGN_VECTOR_BITS > 64 && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ \
+    && !defined(LDLGN_LANE_SPREAD)
+    u32v r[32], zero = {0};
+    for (int j = 0; j < 32; j++) r[j] = zero;
+    memcpy(r, cnt, CBITS * sizeof(lw_t)); /* sample s: bit s % 32 of lane s / 32 */
+    bit_transpose32(r);
+    for (int k0 = 0; k0 < 32; k0 += L32) {
+        transpose32(r + k0); /* r[k0 + l] lane i: sample 32 l + k0 + i */
+        for (int l = 0; l < L32; l++) {
+            u32v v = r[k0 + l] + base;
+            memcpy(out + 32 * l + k0, &v, sizeof v);
+        }
+    }
+#elif LDLGN_VECTOR_BITS > 64 /* big-endian, or -DLDLGN_LANE_SPREAD (benchmarks): lane shifts */
     u32v shift;
     for (int i = 0; i < L32; i++) shift[i] = (uint32_t)i;
     for (int q = 0; q < LDLGN_BLOCK / L32; q++) { /* L32 samples at a time */
@@ -173,7 +219,7 @@ static void spread(const lw_t *cnt, uint32_t base, uint32_t *out)
         acc += base;
         memcpy(out + q * L32, &acc, sizeof acc);
     }
-#else
+#else /* bit by bit: compilers vectorize it (measured: faster than a 64 x 64 bit transpose) */
     for (int s = 0; s < 64; s++) {
         uint32_t v = 0;
         for (int j = 0; j < CBITS; j++) v |= (uint32_t)((cnt[j] >> s) & 1u) << j;

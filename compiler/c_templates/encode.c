@@ -172,8 +172,7 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
 }
 #elif LDLGN_F32_CHUNKS && LDLGN_IN_BYTES == 1 && defined(__AVX2__) && !defined(LDLGN_TILE_ENCODE)
 #define LDLGN_ROW_ENCODE 1
-typedef uint32_t m32v __attribute__((vector_size(LDLGN_WORD_BYTES)));
-#define ML (LDLGN_WORD_BYTES / 4) /* uint32 lanes of a word: lane l holds samples 32l .. 32l + 31 */
+#define ML L32 /* uint32 lanes of a word: lane l holds samples 32l .. 32l + 31 */
 
 /* Lanes of chunk j of one sample, from the 32 bytes at p = row + F32_BASE[j]: bit i set where
  * byte i > F32_THR[j][i] (x > t: the saturating x - t is not 0; padding lanes compare with 255). */
@@ -182,17 +181,6 @@ static inline uint32_t row_mask(const in_t *p, int j)
     __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i sub = _mm256_subs_epu8(v, _mm256_load_si256((const __m256i *)(const void *)F32_THR[j]));
     return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(sub, _mm256_setzero_si256()));
-}
-
-/* Transpose the 32 x 32 bit matrices in each uint32 lane of r[0..32): bit k of r[i] <-> bit i of r[k]. */
-static inline void bit_transpose32(m32v *r)
-{
-#define LDLGN_BT(j, mask) \
-    for (int i = 0; i < 32; i++) \
-        if (!(i & j)) { m32v t_ = ((r[i] >> j) ^ r[i + j]) & mask; r[i + j] ^= t_; r[i] ^= t_ << j; }
-    LDLGN_BT(16, 0x0000FFFFu); LDLGN_BT(8, 0x00FF00FFu); LDLGN_BT(4, 0x0F0F0F0Fu);
-    LDLGN_BT(2, 0x33333333u); LDLGN_BT(1, 0x55555555u);
-#undef LDLGN_BT
 }
 
 /* Row space, then a bit transpose: per sample, each chunk of 32 features is one 32-byte load,
@@ -219,8 +207,8 @@ static void encode(const in_t *x, size_t m, lw_t *w, iv_t *xt)
         }
     }
     for (int j = 0; j < LDLGN_F32_CHUNKS; j++) {
-        m32v r[32];
-        for (int k = 0; k < 32; k++) memcpy(&r[k], mk + ((size_t)k * LDLGN_F32_CHUNKS + j) * ML, sizeof(m32v));
+        u32v r[32];
+        for (int k = 0; k < 32; k++) memcpy(&r[k], mk + ((size_t)k * LDLGN_F32_CHUNKS + j) * ML, sizeof(u32v));
         bit_transpose32(r);
         for (int b = 0; b < 32; b++)
             if (F32_CMP[j][b] >= 0) memcpy(&w[IN_SLOT[F32_CMP[j][b]]], &r[b], sizeof(lw_t));
@@ -284,18 +272,6 @@ static inline uint64_t gt8(uint64_t x, uint64_t t)
     const uint64_t hi = 0x8080808080808080ull;
     uint64_t d = (x | hi) - ((t & ~hi) + 0x0101010101010101ull);
     return ((x & ~t) | (~(x ^ t) & d)) & hi;
-}
-
-/* Transpose the 64 x 64 bit matrix a: bit k of a[i] <-> bit i of a[k]. */
-static void bit_transpose64(uint64_t *a)
-{
-    uint64_t m = 0x00000000FFFFFFFFull;
-    for (int j = 32; j; j >>= 1, m ^= m << j)
-        for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
-            uint64_t t = ((a[k] >> j) ^ a[k + j]) & m;
-            a[k + j] ^= t;
-            a[k] ^= t << j;
-        }
 }
 
 /* Row space, then a bit transpose: per sample, each chunk of 8 features is one 8-byte load and
