@@ -68,10 +68,13 @@ def _index_matrix(idx) -> np.ndarray:
 # ---- layers ---------------------------------------------------------------------------------
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _gather_inputs(dyT, indptr, slots, gxT):
+    n_slots = slots.shape[0]
     for j in prange(gxT.shape[0]):
         acc = gxT[j]
         acc[:] = 0.0
         for k in range(indptr[j], indptr[j + 1]):
+            if k + _nk._AHEAD < n_slots:  # the rows are read at random: fetch a few slots ahead
+                _nk._prefetch(dyT[slots[k + _nk._AHEAD]])
             row = dyT[slots[k]]
             for s in range(acc.shape[0]):
                 acc[s] += row[s]
