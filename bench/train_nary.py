@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import time
 
 import torch
 from _timing import time_steps, train_step
@@ -68,12 +70,26 @@ def main() -> None:
         params[name] = sum(q.numel() for q in model.parameters())
         closures[name] = train_step(model, torch.optim.Adam(model.parameters(), lr=0.01), loss, x, y)
     ms = time_steps(closures, steps, warmup=2)
-    base = ms["n=2"]
+    cpu = cpu_times(closures, steps)
+    base, cpu_base = ms["n=2"], cpu["n=2"]
+    print("  wall-clock ms per step, and the CPU ms of all threads (steadier on a loaded machine):")
     for name, (_n, w) in shapes.items():
         print(
             f"  {name:18s} {depth} x {w:5d} gates {params[name]:8,d} params  {ms[name]:8.2f} ms/step  "
-            f"{ms[name] / base:5.2f}x n=2 ({base:.2f} ms)"
+            f"{ms[name] / base:5.2f}x n=2 ({base:.2f} ms);  CPU {cpu[name]:8.2f} ms  "
+            f"{cpu[name] / cpu_base:5.2f}x n=2 ({cpu_base:.2f} ms)"
         )
+
+
+def cpu_times(steps: dict, repeats: int) -> dict:
+    """Median CPU milliseconds (all threads of this process) per step of each closure, in turns."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            t0 = time.process_time()
+            step()
+            times[name].append(time.process_time() - t0)
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
 if __name__ == "__main__":

@@ -69,7 +69,13 @@ def mobius_matrix(n: int, like: torch.Tensor | None = None) -> torch.Tensor:
 
 
 def coefficients(omega: torch.Tensor) -> torch.Tensor:
-    """Monomial coefficients ``(gates, 2**n)`` of row values ``ω`` ``(gates, 2**n)``."""
+    """Monomial coefficients ``(gates, 2**n)`` of row values ``ω`` ``(gates, 2**n)``: on the CPU by
+    the in-place subset transform (:class:`ldlgn.numba_nary.SubsetTransform`), elsewhere as
+    ``ω @ mobius_matrix(n)``."""
+    if omega.device.type == "cpu" and omega.dtype in (torch.float32, torch.float64) and omega.dim() == 2:
+        from .numba_nary import SubsetTransform
+
+        return SubsetTransform.apply(omega)
     n = omega.shape[-1].bit_length() - 1
     return omega @ mobius_matrix(n, omega)
 

@@ -14,7 +14,7 @@ from ldlgn.config import TrainConfig
 from ldlgn.connections import make_nary_connections
 from ldlgn.layers import LogicLayer
 from ldlgn.model import LogicNet
-from ldlgn.nary import NaryLayer, coefficients, init_nary_weights, multilinear_torch, pack_tables
+from ldlgn.nary import NaryLayer, coefficients, init_nary_weights, mobius_matrix, multilinear_torch, pack_tables
 from ldlgn.numba_nary import build_reverse_index, multilinear_numba
 
 ARITIES = [2, 3, 4, 5, 6]
@@ -50,6 +50,18 @@ def test_multilinear_equals_its_definition_and_the_tables_on_corners(n):
     rows = torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=torch.float64)  # row r in order
     got = multilinear_torch(rows, torch.arange(n).expand(5, n), coefficients(tables))
     assert torch.equal(got, tables.t())  # corners are exact: eval mode is the discrete gate
+
+
+@pytest.mark.parametrize("n", ARITIES)
+def test_subset_transform_equals_the_matrix(n):
+    """The CPU transform (Numba) against ``ω @ M``, the CUDA path, values and gradients."""
+    omega = torch.rand(30, 1 << n, dtype=torch.float64, requires_grad=True)
+    fast, slow = coefficients(omega), omega @ mobius_matrix(n, omega)
+    torch.testing.assert_close(fast, slow, atol=1e-13, rtol=0)
+    g = torch.randn_like(fast)
+    torch.testing.assert_close(*(torch.autograd.grad(y, omega, g)[0] for y in (fast, slow)), atol=1e-13, rtol=0)
+    tables = torch.randint(2, (30, 1 << n)).float()
+    assert torch.equal(coefficients(tables), tables @ mobius_matrix(n, tables))  # integers: exact
 
 
 @pytest.mark.parametrize("n", ARITIES)
@@ -94,6 +106,7 @@ def test_two_input_layer_agrees_with_logic_layer(estimator):
     with torch.no_grad():
         new.inputs.copy_(torch.stack([old.a, old.b], 1))
         new.weights.copy_(old.weights)
+    old, new = old.double(), new.double()
     x = torch.rand(9, 20, dtype=torch.float64)
     for mode in (True, False):
         old.train(mode), new.train(mode)
