@@ -81,23 +81,24 @@ def _gather_inputs(dyT, indptr, slots, gxT):
 
 
 # ---- row values -> monomial coefficients --------------------------------------------------------
-@njit(parallel=True, cache=True)
-def _subset_transform(c, transpose):
-    """In place per gate: ``c @ M`` (the Möbius transform over subsets of the index bits), or with
-    ``transpose`` ``c @ Mᵀ``; ``n·2**(n-1)`` subtractions instead of a ``2**n × 2**n`` product."""
-    rows = c.shape[1]
-    for i in prange(c.shape[0]):
-        ci = c[i]
-        h = 1
-        while h < rows:
-            for base in range(0, rows, 2 * h):
+@njit(cache=True)
+def _subset_transform(cT, transpose):
+    """In place on ``cT (2**n, gates)``: ``c @ M`` per gate (the Möbius transform over subsets of the
+    index bits), or with ``transpose`` ``c @ Mᵀ``: ``n·2**(n-1)`` row subtractions, each a loop over
+    the gates, instead of a ``2**n × 2**n`` product."""
+    rows, gates = cT.shape
+    h = 1
+    while h < rows:
+        for r in range(rows):
+            if r & h:
+                lo, hi = cT[r ^ h], cT[r]
                 if transpose:
-                    for r in range(base, base + h):
-                        ci[r] -= ci[r + h]
+                    for j in range(gates):
+                        lo[j] -= hi[j]
                 else:
-                    for r in range(base, base + h):
-                        ci[r + h] -= ci[r]
-            h <<= 1
+                    for j in range(gates):
+                        hi[j] -= lo[j]
+        h <<= 1
 
 
 class SubsetTransform(torch.autograd.Function):
@@ -105,18 +106,16 @@ class SubsetTransform(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, omega):
-        c = omega.detach().clone(memory_format=torch.contiguous_format)
-        if c.numel():
-            _subset_transform(c.numpy(), False)
-        return c
+        cT = omega.detach().t().clone(memory_format=torch.contiguous_format)  # never a view of omega
+        _subset_transform(cT.numpy(), False)
+        return cT.t()
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, gc):
-        g = gc.clone(memory_format=torch.contiguous_format)
-        if g.numel():
-            _subset_transform(g.numpy(), True)
-        return g
+        gT = gc.t().clone(memory_format=torch.contiguous_format)  # never a view of the incoming gradient
+        _subset_transform(gT.numpy(), True)
+        return gT.t()
 
 
 # ---- autograd ---------------------------------------------------------------------------------

@@ -62,6 +62,12 @@ def test_subset_transform_equals_the_matrix(n):
     torch.testing.assert_close(*(torch.autograd.grad(y, omega, g)[0] for y in (fast, slow)), atol=1e-13, rtol=0)
     tables = torch.randint(2, (30, 1 << n)).float()
     assert torch.equal(coefficients(tables), tables @ mobius_matrix(n, tables))  # integers: exact
+    # inputs laid out as the transform works (transposed) are copied, never changed in place
+    w = torch.rand(1 << n, 30).t().requires_grad_(True)
+    g = torch.randn(1 << n, 30).t()
+    w0, g0 = w.detach().clone(), g.clone()
+    torch.autograd.grad(coefficients(w), w, g)
+    assert torch.equal(w.detach(), w0) and torch.equal(g, g0)
 
 
 @pytest.mark.parametrize("n", ARITIES)
