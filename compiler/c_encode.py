@@ -166,7 +166,7 @@ def row_chunk_tables(in_feat, in_thr) -> str:
     return "\n".join(
         [
             f"#define LDLGN_F32_CHUNKS {n}",
-            "#if defined(__AVX2__)",
+            "#if defined(__AVX2__) && LDLGN_VECTOR_BITS > 64",
             f"static const uint32_t F32_BASE[{n}] = {{{','.join(str(c[0]) for c in chunks)}}};",
             f"#define F32_BASE_MAX {max(c[0] for c in chunks)}u",
             f"static const int32_t F32_CMP[{n}][32] = {{\n    {_rows(c[2] for c in chunks)}}};",
