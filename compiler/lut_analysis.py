@@ -18,6 +18,7 @@ from numba import njit
 from .analysis import constant_inputs
 from .lut_netlist import LutNetlist
 from .netlist import CONST0, CONST1, FIRST_INPUT
+from .timing import lut_levels
 
 
 @njit(cache=True)
@@ -88,6 +89,12 @@ class LutAnalysis:
     @property
     def num_live_gates(self) -> int:
         return int(self.live_gates.size)
+
+    @property
+    def levels_per_logic_level(self) -> float:
+        """Estimated LUT-4 levels of one level of gates (the pipeliner's unit, :mod:`.timing`):
+        those of the widest gate, a tree of LUT-4 over its inputs."""
+        return lut_levels(max(self.netlist.max_arity, 1))
 
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         """``(consumer, producer)`` node ids of every pin of a live gate (constants left out)."""

@@ -67,10 +67,11 @@ def cut_points(costs: list[float], budget: float, start: float = 0.0) -> list[in
     return cuts
 
 
-def band_of_levels(depth: int, budget: float, first: float) -> list[int]:
+def band_of_levels(depth: int, budget: float, first: float, per_level: float = LEVELS_PER_GATE_LEVEL) -> list[int]:
     """Band of each logic level ``1 … depth`` of the core (index ``level - 1``): as many levels
-    per band as the budget allows, the first band after ``first`` levels of encoder."""
-    costs = [LEVELS_PER_GATE_LEVEL] * depth
+    per band as the budget allows, the first band after ``first`` levels of encoder. ``per_level``:
+    estimated LUT levels of one logic level (two-input gates by default; a LUT netlist's own)."""
+    costs = [per_level] * depth
     cuts = cut_points(costs, budget, start=first)  # a cut at 0: the encoder has a stage of its own
     bands, b = [], 0
     for lev in range(depth):

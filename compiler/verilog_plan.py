@@ -16,7 +16,7 @@ import numpy as np
 
 from .analysis import Analysis
 from .netlist import CONST0, CONST1, FIRST_INPUT
-from .timing import band_of_levels, encoder_levels
+from .timing import LEVELS_PER_GATE_LEVEL, band_of_levels, encoder_levels
 
 
 @dataclass
@@ -90,7 +90,8 @@ def _bands(analysis: Analysis, pipeline_every: int | str | None, budget: float |
     if pipeline_every == "auto":
         if budget is None:
             raise ValueError("pipeline_every='auto' needs a stage budget")
-        of_level = np.array(band_of_levels(analysis.depth, budget, encoder_levels(net.input_bits)) or [0])
+        per_level = getattr(analysis, "levels_per_logic_level", LEVELS_PER_GATE_LEVEL)  # LUT netlists: wider
+        of_level = np.array(band_of_levels(analysis.depth, budget, encoder_levels(net.input_bits), per_level) or [0])
         band = of_level[np.minimum(level, of_level.size - 1)]
         band[analysis.level == 0] = 0  # inputs: band 0, alone when the encoder fills a stage
         return int(of_level.max()) + 1, band

@@ -78,3 +78,14 @@ def test_yosys_maps_each_six_input_gate_to_one_lut6(tmp_path):
     net1 = LutNet(np.zeros((6, 1), dtype=np.int64), 1, [LutLayer(np.arange(6)[None, :], tables[:1])], 1)
     emit_lut_verilog(lower_lutnet(net1, "one"), one, "one")
     assert _luts(one, [one / "one_b0.v"], "one_b0_c0") == 1
+
+
+def test_auto_pipeline_counts_a_six_input_level_as_two_lut4_levels(tmp_path):
+    net = random_lutnet((24, 16, 8), (6, 6, 6), num_features=6, thresholds=3, input_bits=4, seed=4)
+    lut = lower_lutnet(net, "auto6")
+    design = emit_lut_verilog(lut, tmp_path, "auto6", pipeline_every="auto", stage_levels=2.0)
+    assert design.latency - design.head.get("popcount_registers", 0) - design.head.get("argmax_registers", 0) >= 3 + 2
+    x = random_lut_inputs(net, 200, seed=3)
+    scores, classes = net.predict(x)
+    result = simulate(design, x, scores, classes)
+    assert result.passed, result.report()
