@@ -226,3 +226,25 @@ def test_generated_kernels_are_current():
 
     path = Path(nary_codegen.__file__).with_name("numba_nary_kernels.py")
     assert path.read_text() == nary_codegen.module_source(), "regenerate: python -m ldlgn.nary_codegen"
+
+
+@pytest.mark.slow
+def test_lut_inputs_example(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "lut_inputs.py"
+    env = dict(os.environ, OMP_WAIT_POLICY="passive", NUMBA_THREADING_LAYER="workqueue", MPLBACKEND="Agg")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--short", "--out", str(tmp_path)], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert [r["gate_inputs"] for r in rows] == [2, 6]
+    for r in rows:
+        assert 0.0 <= r["test_acc_discrete"] <= 1.0 and 0 <= r["logic_lut6"] <= max(r["gates_optimized"], 1)
+        assert r["gates_trained"] == 4 * 40  # four layers of width 40, rounded to the 10 classes
+    assert (tmp_path / "lut_inputs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
