@@ -2,10 +2,11 @@
 
 For each network: its LUT gates, the two-input word operations each decomposition of the C back
 end leaves after the two-input passes (``shannon``, ``isop``, ``best``), the single-thread
-throughput (per CPU second of the process) of the C library built from each (end to end, raw
-inputs to classes) and of the Numba evaluator; with ``--yosys``, the LUT-6 Yosys maps the learned
-logic to (the core modules alone, ``synth -flatten -lut 6``) per gate, and for the two-input
-network its core's LUT-6. The two-input network runs through today's C and Verilog back ends.
+throughput (samples per CPU second of the process, the median of ``--repeat`` turns in which
+every engine runs once, so that the load of a shared machine hits all alike) of the C library built
+from each (end to end, raw inputs to classes) and of the Numba evaluator; with ``--yosys``, the
+LUT-6 Yosys maps the learned logic to (the core modules alone, ``synth -flatten -lut 6``) per gate,
+and for the two-input network its core's LUT-6. The two-input network runs through today's C and Verilog back ends.
 
 Networks: trained checkpoints (``--lut-model`` with n-input gates, ``--two-model`` with two-input
 gates; loading them needs torch), or by default random networks of the digits shape (64 features,
@@ -67,18 +68,19 @@ def inputs(net, n: int) -> np.ndarray:
     return x.astype(np.uint8 if net.input_bits <= 8 else np.uint16)
 
 
-def best_rate(fn, n: int, repeat: int) -> float:
-    """Samples per CPU second of this process (all its threads), best of ``repeat``."""
-    best = np.inf
+def interleaved(runs: dict, n: int, repeat: int) -> dict[str, float]:
+    """Median samples per CPU second of each run, timed in turns (so load hits all alike)."""
+    seconds: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return n / best
+        for k, fn in runs.items():
+            t0 = time.process_time()
+            fn()
+            seconds[k].append(time.process_time() - t0)
+    return {k: n / float(np.median(s)) for k, s in seconds.items()}
 
 
-def c_rate(two: Netlist, x: np.ndarray, want, repeat: int, work: Path, tag: str) -> float:
-    """Throughput of the C library built from the two-input netlist ``two`` (checked against ``want``)."""
+def c_model(two: Netlist, x: np.ndarray, want, work: Path, tag: str):
+    """A call of the C library built from ``two`` on ``x`` (checked against ``want`` first)."""
     out = work / tag
     emit_c(two, out, "bench")
     model = load_library(
@@ -87,7 +89,7 @@ def c_rate(two: Netlist, x: np.ndarray, want, repeat: int, work: Path, tag: str)
     xc = np.ascontiguousarray(x.astype(model.dtype))
     scores, _ = model.predict(xc)
     assert np.array_equal(scores, want[0]), f"{tag}: the C library disagrees with the reference"
-    return best_rate(lambda: model.predict(xc), len(x), repeat)
+    return lambda: model.predict(xc)
 
 
 def core_luts(design, work: Path) -> int:
@@ -102,30 +104,27 @@ def core_luts(design, work: Path) -> int:
     return total
 
 
-def bench_lut(lut: LutNetlist, x, repeat: int, work: Path, yosys: bool) -> dict:
+def bench_lut(lut: LutNetlist, x, work: Path, yosys: bool, runs: dict) -> dict:
     want = reference_predict(lut, x[:2000])
     full = predict_lut_netlist(lut, x)
+    assert np.array_equal(full[0][:2000], want[0])
     row: dict = {"gates": lut.num_gates, "arity": lut.arity_histogram()}
     for method in METHODS:
         two = lut_to_words(lut, method)
         row[f"{method}_ops"] = two.num_gates
-        row[f"{method}_c_per_s"] = c_rate(two, x, full, repeat, work, method)
-    assert np.array_equal(predict_lut_netlist(lut, x[:2000])[0], want[0])
-    row["numba_per_s"] = best_rate(lambda: predict_lut_netlist(lut, x), len(x), repeat)
+        runs[f"lut_c_{method}"] = c_model(two, x, full, work, method)
+    runs["lut_numba"] = lambda: predict_lut_netlist(lut, x)
     if yosys:
         row["core_lut6"] = core_luts(emit_lut_verilog(lut, work / "rtl", "core"), work)
         row["lut6_per_gate"] = round(row["core_lut6"] / max(lut.num_gates, 1), 3)
     return row
 
 
-def bench_two(net: Netlist, x, repeat: int, work: Path, yosys: bool) -> dict:
+def bench_two(net: Netlist, x, work: Path, yosys: bool, runs: dict) -> dict:
     opt, _ = optimize(net)
-    full = netlist_predict(opt, x)
-    row = {
-        "gates": opt.num_gates,
-        "c_per_s": c_rate(opt, x, full, repeat, work, "two"),
-        "numba_per_s": best_rate(lambda: predict_netlist(opt, x), len(x), repeat),
-    }
+    runs["two_c"] = c_model(opt, x, netlist_predict(opt, x), work, "two")
+    runs["two_numba"] = lambda: predict_netlist(opt, x)
+    row: dict = {"gates": opt.num_gates}
     if yosys:
         row["core_lut6"] = core_luts(emit_verilog(opt, work / "rtl2", "core"), work)
     return row
@@ -136,7 +135,7 @@ def main() -> None:
     ap.add_argument("--lut-model", help="checkpoint with n-input gates (default: a random six-input net)")
     ap.add_argument("--two-model", help="checkpoint with two-input gates (default: a random net)")
     ap.add_argument("--n", type=int, default=200_000, help="samples per timing")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=9, help="timed turns; the median is reported")
     ap.add_argument("--yosys", action="store_true", help="also count the LUT-6 of the learned logic")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
@@ -146,11 +145,15 @@ def main() -> None:
     )  # fmt: skip
     lut, _ = optimize_lut(lower_lutnet(lutnet, "lut"))
     two = lower(from_checkpoint(args.two_model), "two") if args.two_model else random_two_input()
+    runs: dict = {}
     with tempfile.TemporaryDirectory(prefix="ldlgn_lut_bench_") as tmp:
         figures = {
-            "lut": bench_lut(lut, inputs(lut, args.n), args.repeat, Path(tmp), args.yosys),
-            "two_input": bench_two(two, inputs(two, args.n), args.repeat, Path(tmp), args.yosys),
+            "lut": bench_lut(lut, inputs(lut, args.n), Path(tmp), args.yosys, runs),
+            "two_input": bench_two(two, inputs(two, args.n), Path(tmp), args.yosys, runs),
         }
+        for fn in runs.values():
+            fn()  # warm caches and compiled kernels outside the timing
+        figures["samples_per_cpu_s"] = interleaved(runs, args.n, args.repeat)
     for name, row in figures.items():
         print(name, json.dumps(row))
     if args.json:
