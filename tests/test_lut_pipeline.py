@@ -79,7 +79,7 @@ def test_lut_netlist_file_compiles(tmp_path):
     path = save_lut_netlist(lower_lutnet(net, "f"), tmp_path / "f.npz")
     from ldlgn.compiler.lut_serialize import load_any_netlist
 
-    report = compile_lut_netlist(load_any_netlist(path), tmp_path / "b", "f", emit=("blif",))  # type: ignore[arg-type]
+    report = compile_lut_netlist(load_any_netlist(path), tmp_path / "b", "f", emit=("blif",))
     assert report["backends"]["blif"]["gates"] == report["gates_opt"]
     with pytest.raises(ValueError, match="two-input netlists only"):
         compile_lut_netlist(lower_lutnet(net, "f"), tmp_path / "c", "f", emit=("aiger",))
