@@ -51,8 +51,9 @@ def stage_registers(stages: int, kind: str, budget: float | None) -> list[int]:
 
 
 def _register(lines: list[str], heap: BitHeap, name: str) -> int:
-    """Register every heap bit (literals stay literals) into ``reg name``; rename the heap."""
-    bits = [b for col in heap.columns for b in col if not b.startswith("1'b")]
+    """Register every heap signal (literals stay literals) into ``reg name``; rename the heap. A
+    term of weight 3, 5, … sits in several columns under one name and gets one flip-flop."""
+    bits = list(dict.fromkeys(b for col in heap.columns for b in col if not b.startswith("1'b")))
     if not bits:
         return 0
     lines.append(f"    reg [{len(bits) - 1}:0] {name};")

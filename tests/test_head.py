@@ -182,3 +182,22 @@ def test_fmax_sets_the_budget(tmp_path):
     fast = emit_verilog(net, tmp_path / "fast", fmax_mhz=400)
     assert slow.pipeline_every == fast.pipeline_every == "auto"
     assert slow.stage_levels > fast.stage_levels and slow.latency < fast.latency
+
+
+@pytest.mark.parametrize("kind", ["fa", "gpc6"])
+def test_a_registered_heap_holds_each_term_once(kind):
+    """A term of weight 3 sits in two columns under one name: registering the heap must keep one
+    flip-flop for it and read every register bit (a duplicate left an unread bit that lint refuses)."""
+    import re
+
+    from ldlgn.compiler.head import ClassSum
+    from ldlgn.compiler.verilog_head import popcount_module
+
+    s = ClassSum(0, [(i, 1) for i in range(20)] + [(20, 3), (21, 5)])
+    text = popcount_module("net", 0, s, 6, kind, registers=[0]).text
+    bank = re.search(r"p0 <= \{(.*)\};", text)
+    assert bank is not None
+    names = [b.strip() for b in bank.group(1).split(",")]
+    assert len(names) == len(set(names)) == 22
+    read = {int(i) for i in re.findall(r"p0\[(\d+)\]", text)}
+    assert read == set(range(22))
