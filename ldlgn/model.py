@@ -112,6 +112,36 @@ class GateNet(nn.Module):
         )
 
 
+def _gate_layers(widths: list[int], cfg: dict, gate_inputs: int, op_kernel: str) -> nn.ModuleList:
+    """The gate layers between consecutive ``widths``: two-input ``LogicLayer`` s (any
+    parametrization), or IWP ``NaryLayer`` s of ``gate_inputs`` inputs."""
+    pairs = list(zip(widths[:-1], widths[1:]))
+    estimator, init, connections, grad_factor = cfg["estimator"], cfg["init"], cfg["connections"], cfg["grad_factor"]
+    if gate_inputs == 2:
+        return nn.ModuleList(
+            LogicLayer(
+                i,
+                o,
+                cfg["parametrization"],
+                estimator,
+                init,
+                connections,
+                grad_factor,
+                backend=cfg["backend"],
+                mu=cfg["mu"],
+                op_kernel=op_kernel,
+            )
+            for i, o in pairs
+        )
+    from .nary import NaryLayer, check_nary_options
+
+    check_nary_options(gate_inputs, cfg["parametrization"], estimator, init)
+    return nn.ModuleList(
+        NaryLayer(i, o, gate_inputs, estimator, init, connections, grad_factor, backend=cfg["backend"], mu=cfg["mu"])
+        for i, o in pairs
+    )
+
+
 class LogicNet(GateNet):
     """A light DLGN classifier on integer inputs.
 
@@ -166,30 +196,8 @@ class LogicNet(GateNet):
         last = -(-width // num_classes) * num_classes
         widths = [self.encoder.num_outputs] + [width] * (depth - 1) + [last]
         if gate_inputs != 2:  # stored only when set: two-input checkpoints stay as they were
-            from .nary import NaryLayer, check_nary_options
-
-            check_nary_options(gate_inputs, parametrization, estimator, init)
             self.config["gate_inputs"] = gate_inputs
-            self.layers = nn.ModuleList(
-                NaryLayer(i, o, gate_inputs, estimator, init, connections, grad_factor, backend=backend, mu=mu)
-                for i, o in zip(widths[:-1], widths[1:])
-            )
-        else:
-            self.layers = nn.ModuleList(
-                LogicLayer(
-                    i,
-                    o,
-                    parametrization,
-                    estimator,
-                    init,
-                    connections,
-                    grad_factor,
-                    backend=backend,
-                    mu=mu,
-                    op_kernel=op_kernel,
-                )
-                for i, o in zip(widths[:-1], widths[1:])
-            )
+        self.layers = _gate_layers(widths, self.config, gate_inputs, op_kernel)
         self.group_sum = GroupSum(num_classes, tau)
 
     def _logic_layers(self) -> list[LogicLayer]:
