@@ -50,8 +50,6 @@ def run_demo(
     from .compiler.pipeline import compile_model
     from .datasets import load_dataset
     from .plots import write_run_plots
-    from .sim.formal import verify_formal
-    from .sim.verify import verify, write_verify_json
     from .train import TrainConfig, train
 
     t0 = time.perf_counter()
@@ -71,10 +69,7 @@ def run_demo(
     report = compile_model(model, build, "digits", emit=("c", "verilog"), options=rtl, source=str(out / "model.pt"))
     ds = load_dataset("digits", seed=cfg.seed)
     log(f"[3/5] verifying every engine on the whole test split ({len(ds.y_test)} samples)")
-    rows = verify(model, build, ds.x_test, ds.y_test, log_line=lambda m: log("    " + m))
-    log("      proving the build equivalent to the model for every input (docs/formal.md)")
-    formal = verify_formal(model, build, log_line=lambda m: log("    " + m))
-    write_verify_json(build, rows, {"model": str(out / "model.pt"), "data": "digits", "split": "test"}, formal)
+    rows, formal = _verify_build(model, build, ds, out / "model.pt", log)
     log("[4/5] measuring C throughput (single thread)")
     c_rate = c_throughput(build, ds.x_test)
     passed = all(r.passed for r in rows) and formal["passed"]
@@ -100,6 +95,19 @@ def run_demo(
     for line in _summary_lines(summary, rows):
         log("      " + line)
     return summary
+
+
+def _verify_build(model, build: Path, ds, source: Path, log: Callable[[str], None]) -> tuple[list, dict]:
+    """Every engine on the whole test split, then the proofs for every input; both go to
+    ``verify.json`` in the build."""
+    from .sim.formal import verify_formal
+    from .sim.verify import verify, write_verify_json
+
+    rows = verify(model, build, ds.x_test, ds.y_test, log_line=lambda m: log("    " + m))
+    log("      proving the build equivalent to the model for every input (docs/formal.md)")
+    formal = verify_formal(model, build, log_line=lambda m: log("    " + m))
+    write_verify_json(build, rows, {"model": str(source), "data": "digits", "split": "test"}, formal)
+    return rows, formal
 
 
 def _summary_lines(s: dict, rows: list) -> list[str]:
