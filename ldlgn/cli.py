@@ -245,6 +245,9 @@ def _run_report(args) -> int:
         ("gates (optimized)", report["gates_opt"]),
         ("logic depth", report["depth"]),
     ]
+    arity = report.get("gate_arity")
+    if arity is not None:  # n-input builds: optimized gates per number of inputs
+        rows.append(("gates by inputs", ", ".join(f"{n} × {k}-input" for k, n in arity["opt"].items())))
     c, v = report["backends"].get("c"), report["backends"].get("verilog")
     if c is not None:
         rows.append(("C build seconds", c["build_seconds"]))

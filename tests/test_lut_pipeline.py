@@ -50,6 +50,15 @@ def test_build_report_and_netlist(lut_build):
     assert json.loads((out / "report.json").read_text())["gate_arity"] == report["gate_arity"]
 
 
+def test_report_shows_gates_by_inputs(lut_build, capsys):
+    from ldlgn.cli import main
+
+    _, out, report = lut_build
+    assert main(["report", str(out)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("gates by inputs"))
+    assert all(f"{n} × {k}-input" in line for k, n in report["gate_arity"]["opt"].items())
+
+
 def test_every_engine_agrees(lut_build):
     net, out, _ = lut_build
     x = random_lut_inputs(net, 600, seed=4)
