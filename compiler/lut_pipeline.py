@@ -26,7 +26,7 @@ from .lut_netlist import LutNetlist, to_netlist
 from .lut_passes import DEFAULT_LUT_PASSES, LUT_PASSES, optimize_lut
 from .lut_serialize import save_lut_netlist
 from .passes import DEFAULT_PASSES, Pass, PassLike
-from .report import FORMAT, VERSION, BuildReport, write_report
+from .report import BuildReport, build_report, write_report
 from .verilog import check_name as check_verilog_name
 
 log = logging.getLogger(__name__)
@@ -106,23 +106,9 @@ def compile_lut_netlist(
         save_lut_netlist(net, tmp / NETLIST)
         sections = _emit_all(net, tmp, name, emit, opts)
         pins = np.concatenate([analysis.edges()[1], net.outputs.astype(np.int64)])
-        report: BuildReport = {
-            "format": FORMAT,
-            "version": VERSION,
-            "name": name,
-            "source": source,
-            "features": net.num_features,
-            "inputs": net.num_inputs,
-            "input_bits": net.input_bits,
-            "classes": net.num_classes,
-            "gates_raw": raw.num_gates,
-            "gates_opt": net.num_gates,
-            "depth": analysis.depth,
-            "max_fanout": int(np.bincount(pins, minlength=net.num_nodes).max(initial=0)),
-            "passes": [{**p, "seconds": round(p["seconds"], 4)} for p in pass_report],  # type: ignore[typeddict-item]
-            "backends": sections,  # type: ignore[typeddict-item]
-            "manifest": manifest(tmp),
-            "gate_arity": {"raw": raw.arity_histogram(), "opt": net.arity_histogram()},
-        }
+        max_fanout = int(np.bincount(pins, minlength=net.num_nodes).max(initial=0))
+        report = build_report(net, raw.num_gates, name, source, analysis.depth, max_fanout, pass_report, sections)
+        report["manifest"] = manifest(tmp)
+        report["gate_arity"] = {"raw": raw.arity_histogram(), "opt": net.arity_histogram()}
         write_report(tmp, report)
     return report

@@ -29,7 +29,7 @@ from .graph import summary
 from .lower import lower
 from .netlist import Netlist
 from .passes import DEFAULT_PASSES, PassLike, optimize
-from .report import FORMAT, VERSION, BuildReport, read_report, write_report
+from .report import BuildReport, build_report, read_report, write_report
 from .serialize import save_netlist
 from .verilog import check_name as check_verilog_name
 
@@ -105,23 +105,10 @@ def compile_netlist(
     with staged_folder(out) as tmp:
         save_netlist(net, tmp / NETLIST)
         sections = _emit_all(net, tmp, name, emit, opts)
-        report: BuildReport = {
-            "format": FORMAT,
-            "version": VERSION,
-            "name": name,
-            "source": source,
-            "features": net.num_features,
-            "inputs": net.num_inputs,
-            "input_bits": net.input_bits,
-            "classes": net.num_classes,
-            "gates_raw": raw.num_gates,
-            "gates_opt": net.num_gates,
-            "depth": stats["depth"],
-            "max_fanout": stats["max_fanout"],
-            "passes": [{**p, "seconds": round(p["seconds"], 4)} for p in pass_report],  # type: ignore[typeddict-item]
-            "backends": sections,  # type: ignore[typeddict-item]
-            "manifest": manifest(tmp),
-        }
+        report = build_report(
+            net, raw.num_gates, name, source, stats["depth"], stats["max_fanout"], pass_report, sections
+        )
+        report["manifest"] = manifest(tmp)
         if abc_section is not None:
             report["abc"] = abc_section
         write_report(tmp, report)

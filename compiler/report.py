@@ -184,6 +184,29 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 
 
+def build_report(
+    net: Any, raw_gates: int, name: str, source: str | None, depth: int, max_fanout: int, passes: list, backends: dict
+) -> BuildReport:
+    """The sections every build shares, for the optimized ``net`` (two-input or LUT netlist); the
+    caller adds the manifest and its own sections."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": name,
+        "source": source,
+        "features": net.num_features,
+        "inputs": net.num_inputs,
+        "input_bits": net.input_bits,
+        "classes": net.num_classes,
+        "gates_raw": raw_gates,
+        "gates_opt": net.num_gates,
+        "depth": depth,
+        "max_fanout": max_fanout,
+        "passes": [{**p, "seconds": round(p["seconds"], 4)} for p in passes],
+        "backends": backends,
+    }  # type: ignore[typeddict-item]
+
+
 def write_report(build_dir: Path | str, report: BuildReport) -> Path:
     """Write ``report.json`` atomically."""
     return write_json(Path(build_dir) / REPORT, report)
