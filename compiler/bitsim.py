@@ -77,25 +77,45 @@ def _count(v, outputs, group, planes):
 
 
 @njit(cache=True)
+def _encode_block(x, start, count, feature, threshold, v):
+    """The constant words and the comparator words of samples ``start … start+count-1`` in ``v``."""
+    one = np.uint64(1)
+    for w in range(LANES):
+        v[0, w] = np.uint64(0)
+        v[1, w] = ~np.uint64(0)
+    v[2 : 2 + feature.shape[0], :] = np.uint64(0)
+    for s in range(count):
+        row = x[start + s]
+        w = s // WORD
+        bit = one << np.uint64(s % WORD)
+        for i in range(feature.shape[0]):  # branch-free comparator: all-ones mask & bit
+            v[2 + i, w] |= _MASK[np.int64(row[feature[i]] > threshold[i])] & bit
+
+
+@njit(cache=True)
+def _block_scores(planes, start, count, scores):
+    """Each sample's class scores from the bit-sliced counters ``planes (classes, nbits, LANES)``."""
+    one = np.uint64(1)
+    num_classes, nbits = planes.shape[0], planes.shape[1]
+    for s in range(count):
+        w = s // WORD
+        sh = np.uint64(s % WORD)
+        for c in range(num_classes):
+            total = np.int64(0)
+            for k in range(nbits):
+                total += np.int64((planes[c, k, w] >> sh) & one) << k
+            scores[start + s, c] = total
+
+
+@njit(cache=True)
 def _eval_block(x, start, count, feature, threshold, fanin, table, outputs, group, v, planes, scores):
     """Evaluate samples ``start … start+count-1`` (count ≤ BLOCK) into ``scores``.
 
     ``v (nodes, LANES)`` holds the node words, ``planes (classes, nbits, LANES)`` the bit-sliced
     counters; sample ``s`` of the block is bit ``s % 64`` of lane ``s // 64``.
     """
-    n_inputs = feature.shape[0]
-    first_gate = 2 + n_inputs
-    one = np.uint64(1)
-    for w in range(LANES):
-        v[0, w] = np.uint64(0)
-        v[1, w] = ~np.uint64(0)
-    v[2:first_gate, :] = np.uint64(0)
-    for s in range(count):
-        row = x[start + s]
-        w = s // WORD
-        bit = one << np.uint64(s % WORD)
-        for i in range(n_inputs):  # branch-free comparator: all-ones mask & bit
-            v[2 + i, w] |= _MASK[np.int64(row[feature[i]] > threshold[i])] & bit
+    first_gate = 2 + feature.shape[0]
+    _encode_block(x, start, count, feature, threshold, v)
     for g in range(table.shape[0]):
         fa = fanin[g, 0]
         fb = fanin[g, 1]
@@ -111,15 +131,7 @@ def _eval_block(x, start, count, feature, threshold, fanin, table, outputs, grou
             hi = m2 ^ (B & (m2 ^ m3))
             v[first_gate + g, w] = lo ^ (A & (lo ^ hi))
     _count(v, outputs, group, planes)
-    num_classes, nbits = planes.shape[0], planes.shape[1]
-    for s in range(count):
-        w = s // WORD
-        sh = np.uint64(s % WORD)
-        for c in range(num_classes):
-            total = np.int64(0)
-            for k in range(nbits):
-                total += np.int64((planes[c, k, w] >> sh) & one) << k
-            scores[start + s, c] = total
+    _block_scores(planes, start, count, scores)
 
 
 @njit(parallel=True, cache=True)

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .bitsim import _MASK, BLOCK, LANES, WORD, _count
+from .bitsim import _MASK, BLOCK, LANES, _block_scores, _count, _encode_block
 from .lut_netlist import LutNetlist
 from .lutnet import MAX_ARITY
 
@@ -46,30 +46,10 @@ def _gates(v, fanin, arity, table, first_gate, rows):
 
 @njit(cache=True)
 def _eval_block(x, start, count, feature, threshold, fanin, arity, table, outputs, group, v, rows, planes, scores):
-    n_inputs = feature.shape[0]
-    first_gate = 2 + n_inputs
-    one = np.uint64(1)
-    for w in range(LANES):
-        v[0, w] = np.uint64(0)
-        v[1, w] = ~np.uint64(0)
-    v[2:first_gate, :] = np.uint64(0)
-    for s in range(count):
-        row = x[start + s]
-        w = s // WORD
-        bit = one << np.uint64(s % WORD)
-        for i in range(n_inputs):
-            v[2 + i, w] |= _MASK[np.int64(row[feature[i]] > threshold[i])] & bit
-    _gates(v, fanin, arity, table, first_gate, rows)
+    _encode_block(x, start, count, feature, threshold, v)
+    _gates(v, fanin, arity, table, 2 + feature.shape[0], rows)
     _count(v, outputs, group, planes)
-    num_classes, nbits = planes.shape[0], planes.shape[1]
-    for s in range(count):
-        w = s // WORD
-        sh = np.uint64(s % WORD)
-        for c in range(num_classes):
-            total = np.int64(0)
-            for k in range(nbits):
-                total += np.int64((planes[c, k, w] >> sh) & one) << k
-            scores[start + s, c] = total
+    _block_scores(planes, start, count, scores)
 
 
 @njit(parallel=True, cache=True)
