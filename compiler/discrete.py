@@ -37,18 +37,26 @@ class DiscreteLayer:
 
 
 @dataclass
-class DiscreteNet:
-    """Integer encoder + gate layers + class grouping; see the module docstring."""
+class EncodedNet:
+    """What every discrete network shares: the integer encoder, ``layers`` of gates, the class
+    grouping and the reference prediction. Subclasses check their layers (:meth:`validate`) and
+    evaluate them (:meth:`output_bits`)."""
 
     thresholds: np.ndarray  # int64 (F, T)
     input_bits: int  # inputs are unsigned integers in [0, 2**input_bits)
-    layers: list = field(default_factory=list)  # list[DiscreteLayer]
+    layers: list = field(default_factory=list)
     num_classes: int = 2
     tau: float = 1.0
 
     def __post_init__(self):
         self.thresholds = np.ascontiguousarray(np.atleast_2d(self.thresholds), dtype=np.int64)
         self.validate()
+
+    def validate(self) -> None:
+        raise NotImplementedError
+
+    def output_bits(self, x) -> np.ndarray:
+        raise NotImplementedError
 
     # ---- shape facts --------------------------------------------------------------------
     @property
@@ -71,6 +79,30 @@ class DiscreteNet:
     def input_max(self) -> int:
         return (1 << self.input_bits) - 1
 
+    # ---- reference semantics (slow, obviously correct: the oracle of the tests) ------------
+    def check_inputs(self, x) -> np.ndarray:
+        """Validate raw integer inputs ``(n, num_features)``; return them as int64."""
+        x = np.asarray(x)
+        check_integer_inputs(x, self.num_features, self.input_bits)
+        return x.astype(np.int64)
+
+    def encode(self, x) -> np.ndarray:
+        """Thermometer bits ``(n, F*T)`` as uint8."""
+        x = self.check_inputs(x)
+        return (x[:, :, None] > self.thresholds[None]).reshape(len(x), self.num_encoded).astype(np.uint8)
+
+    def predict(self, x):
+        """``(scores int32 (n, k), classes int64 (n,))``: popcount per class, argmax ties low."""
+        out = self.output_bits(x)
+        scores = out.reshape(len(out), self.num_classes, self.num_outputs // self.num_classes).sum(-1).astype(np.int32)
+        return scores, scores.argmax(1)
+
+
+@dataclass
+class DiscreteNet(EncodedNet):
+    """Integer encoder + two-input gate layers (``list[DiscreteLayer]``) + class grouping; see the
+    module docstring."""
+
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first inconsistency."""
         if not 1 <= self.input_bits <= 16:
@@ -88,27 +120,9 @@ class DiscreteNet:
         if self.num_classes < 1 or self.num_outputs % self.num_classes:
             raise ValueError(f"{self.num_outputs} outputs cannot be split into {self.num_classes} classes")
 
-    # ---- reference semantics (slow, obviously correct: the oracle of the tests) ------------
-    def check_inputs(self, x) -> np.ndarray:
-        """Validate raw integer inputs ``(n, num_features)``; return them as int64."""
-        x = np.asarray(x)
-        check_integer_inputs(x, self.num_features, self.input_bits)
-        return x.astype(np.int64)
-
-    def encode(self, x) -> np.ndarray:
-        """Thermometer bits ``(n, F*T)`` as uint8."""
-        x = self.check_inputs(x)
-        return (x[:, :, None] > self.thresholds[None]).reshape(len(x), self.num_encoded).astype(np.uint8)
-
     def output_bits(self, x) -> np.ndarray:
         """Outputs of the last layer ``(n, num_outputs)`` as uint8."""
         h = self.encode(x)
         for layer in self.layers:
             h = tt.evaluate(layer.tables, h[:, layer.a], h[:, layer.b]).astype(np.uint8)
         return h
-
-    def predict(self, x):
-        """``(scores int32 (n, k), classes int64 (n,))``: popcount per class, argmax ties low."""
-        out = self.output_bits(x)
-        scores = out.reshape(len(out), self.num_classes, self.num_outputs // self.num_classes).sum(-1).astype(np.int32)
-        return scores, scores.argmax(1)

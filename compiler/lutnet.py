@@ -10,13 +10,12 @@ tables are bit for bit those of :class:`~.discrete.DiscreteLayer` (row ``r = 2A 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import truth_tables as tt
-from .discrete import DiscreteLayer, DiscreteNet
-from .encoding import check_integer_inputs
+from .discrete import DiscreteLayer, DiscreteNet, EncodedNet
 
 MAX_ARITY = 6  #: a LUT-6: the widest gate one FPGA logic cell computes
 
@@ -55,39 +54,9 @@ class LutLayer:
 
 
 @dataclass
-class LutNet:
-    """Integer encoder + n-input gate layers + class grouping; see the module docstring."""
-
-    thresholds: np.ndarray  # int64 (F, T)
-    input_bits: int  # inputs are unsigned integers in [0, 2**input_bits)
-    layers: list = field(default_factory=list)  # list[LutLayer]
-    num_classes: int = 2
-    tau: float = 1.0
-
-    def __post_init__(self):
-        self.thresholds = np.ascontiguousarray(np.atleast_2d(self.thresholds), dtype=np.int64)
-        self.validate()
-
-    # ---- shape facts --------------------------------------------------------------------
-    @property
-    def num_features(self) -> int:
-        return int(self.thresholds.shape[0])
-
-    @property
-    def num_encoded(self) -> int:
-        return int(self.thresholds.size)
-
-    @property
-    def num_outputs(self) -> int:
-        return self.layers[-1].size if self.layers else self.num_encoded
-
-    @property
-    def num_gates(self) -> int:
-        return sum(layer.size for layer in self.layers)
-
-    @property
-    def input_max(self) -> int:
-        return (1 << self.input_bits) - 1
+class LutNet(EncodedNet):
+    """Integer encoder + n-input gate layers (``list[LutLayer]``) + class grouping; see the module
+    docstring."""
 
     @property
     def max_arity(self) -> int:
@@ -114,30 +83,12 @@ class LutNet:
         if self.num_classes < 1 or self.num_outputs % self.num_classes:
             raise ValueError(f"{self.num_outputs} outputs cannot be split into {self.num_classes} classes")
 
-    # ---- reference semantics (slow, obviously correct: the oracle of the tests) ------------
-    def check_inputs(self, x) -> np.ndarray:
-        """Validate raw integer inputs ``(n, num_features)``; return them as int64."""
-        x = np.asarray(x)
-        check_integer_inputs(x, self.num_features, self.input_bits)
-        return x.astype(np.int64)
-
-    def encode(self, x) -> np.ndarray:
-        """Thermometer bits ``(n, F*T)`` as uint8."""
-        x = self.check_inputs(x)
-        return (x[:, :, None] > self.thresholds[None]).reshape(len(x), self.num_encoded).astype(np.uint8)
-
     def output_bits(self, x) -> np.ndarray:
         """Outputs of the last layer ``(n, num_outputs)`` as uint8."""
         h = self.encode(x)
         for layer in self.layers:
             h = layer.evaluate(h)
         return h
-
-    def predict(self, x):
-        """``(scores int32 (n, k), classes int64 (n,))``: popcount per class, argmax ties low."""
-        out = self.output_bits(x)
-        scores = out.reshape(len(out), self.num_classes, self.num_outputs // self.num_classes).sum(-1).astype(np.int32)
-        return scores, scores.argmax(1)
 
     # ---- the two-input form ---------------------------------------------------------------
     @classmethod
