@@ -19,14 +19,14 @@ import numpy as np
 from . import truth_tables as tt
 from .encoding import check_integer_inputs
 from .lutnet import MAX_ARITY, LutNet, table_mask
-from .netlist import FIRST_INPUT, Netlist
+from .netlist import FIRST_INPUT, Netlist, NodeIds
 
 #: row mask of a table of each arity 0..6 (bit r set for every row r < 2**k)
 ROW_MASK = np.array([table_mask(k) for k in range(MAX_ARITY + 1)], dtype=np.uint64)
 
 
 @dataclass
-class LutNetlist:
+class LutNetlist(NodeIds):
     """Topologically ordered gates of arity 0…6 over encoder-comparator inputs."""
 
     input_feature: np.ndarray  # int32 (I,)
@@ -52,31 +52,6 @@ class LutNetlist:
         self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
         self.num_features, self.input_bits = int(self.num_features), int(self.input_bits)
         self.num_classes = int(self.num_classes)
-
-    # ---- ids and sizes (as Netlist) ----------------------------------------------------------
-    @property
-    def num_inputs(self) -> int:
-        return int(self.input_feature.shape[0])
-
-    @property
-    def num_gates(self) -> int:
-        return int(self.table.shape[0])
-
-    @property
-    def first_gate(self) -> int:
-        return FIRST_INPUT + self.num_inputs
-
-    @property
-    def num_nodes(self) -> int:
-        return self.first_gate + self.num_gates
-
-    @property
-    def group_size(self) -> int:
-        return self.outputs.shape[0] // self.num_classes
-
-    @property
-    def input_max(self) -> int:
-        return (1 << self.input_bits) - 1
 
     @property
     def max_arity(self) -> int:

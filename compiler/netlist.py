@@ -18,34 +18,16 @@ CONST0, CONST1 = 0, 1
 FIRST_INPUT = 2
 
 
-@dataclass
-class Netlist:
-    """Topologically ordered two-input gates over encoder-comparator inputs."""
+class NodeIds:
+    """Sizes and node ids of a flat netlist; the two-input and the LUT netlist number their nodes
+    alike (constants, comparator inputs, gates)."""
 
-    input_feature: np.ndarray  # int32 (I,)
-    input_threshold: np.ndarray  # int64 (I,)
-    num_features: int
-    input_bits: int
-    fanin: np.ndarray  # int32 (G, 2) node ids
-    table: np.ndarray  # uint8 (G,)
-    outputs: np.ndarray  # int32 (O,) node ids
+    input_feature: np.ndarray
+    table: np.ndarray
+    outputs: np.ndarray
     num_classes: int
-    name: str = "net"
+    input_bits: int
 
-    def __post_init__(self):
-        self.input_feature = np.ascontiguousarray(self.input_feature, dtype=np.int32)
-        self.input_threshold = np.ascontiguousarray(self.input_threshold, dtype=np.int64)
-        fanin = np.asarray(self.fanin)
-        if fanin.size == 0:  # accept [] for a net without gates
-            fanin = fanin.reshape(0, 2)
-        self.fanin = np.ascontiguousarray(fanin, dtype=np.int32)
-        self.table = np.ascontiguousarray(self.table, dtype=np.uint8)
-        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
-        self.num_features = int(self.num_features)
-        self.input_bits = int(self.input_bits)
-        self.num_classes = int(self.num_classes)
-
-    # ---- ids and sizes ------------------------------------------------------------------
     @property
     def num_inputs(self) -> int:
         return int(self.input_feature.shape[0])
@@ -70,6 +52,34 @@ class Netlist:
     @property
     def input_max(self) -> int:
         return (1 << self.input_bits) - 1
+
+
+@dataclass
+class Netlist(NodeIds):
+    """Topologically ordered two-input gates over encoder-comparator inputs."""
+
+    input_feature: np.ndarray  # int32 (I,)
+    input_threshold: np.ndarray  # int64 (I,)
+    num_features: int
+    input_bits: int
+    fanin: np.ndarray  # int32 (G, 2) node ids
+    table: np.ndarray  # uint8 (G,)
+    outputs: np.ndarray  # int32 (O,) node ids
+    num_classes: int
+    name: str = "net"
+
+    def __post_init__(self):
+        self.input_feature = np.ascontiguousarray(self.input_feature, dtype=np.int32)
+        self.input_threshold = np.ascontiguousarray(self.input_threshold, dtype=np.int64)
+        fanin = np.asarray(self.fanin)
+        if fanin.size == 0:  # accept [] for a net without gates
+            fanin = fanin.reshape(0, 2)
+        self.fanin = np.ascontiguousarray(fanin, dtype=np.int32)
+        self.table = np.ascontiguousarray(self.table, dtype=np.uint8)
+        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
+        self.num_features = int(self.num_features)
+        self.input_bits = int(self.input_bits)
+        self.num_classes = int(self.num_classes)
 
     def validate(self) -> Netlist:
         """Raise ``ValueError`` naming the first broken invariant; return self."""
