@@ -15,19 +15,16 @@ module, the manifest; the designs load and simulate as :class:`~ldlgn.compiler.v
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from typing import cast
 
-from . import verilog_arith as va
 from .head import ClassSum, check_popcount, head_reads
 from .lut_analysis import LutAnalysis
 from .lut_netlist import LutNetlist
 from .names import check_design_name
 from .timing import resolve_pipeline
-from .verilog import DEFAULT_POPCOUNT, VerilogDesign, _record, _write
-from .verilog_core import Part, _ports, connections, register_banks
+from .verilog import DEFAULT_POPCOUNT, VerilogDesign, assemble_design
+from .verilog_core import Part, _ports, connections
 from .verilog_plan import Chunk, VerilogPlan, plan_design
-from .verilog_top import build_head, encoder_module, top_module
 
 
 def _literal(net: LutNetlist, analysis: LutAnalysis, v: int) -> tuple[tuple, int]:
@@ -152,22 +149,4 @@ def emit_lut_verilog(
     sums = None if popcount == "adder" else fold_lut_classes(analysis, True if fold is None else bool(fold))
     reads = net.outputs if sums is None else head_reads(sums)
     plan = plan_design(analysis, pipeline_every, int(chunk_size), reads, budget, edges=analysis.edges())  # type: ignore[arg-type]
-    head, record = build_head(plan, name, sums, popcount, argmax)
-    core = lut_core_modules(plan, name)
-    banks = register_banks(plan, name, int(chunk_size))
-    note = ", ".join(f"{k} {v}" for k, v in record.items() if k in ("popcount", "argmax", "fold"))
-    top = top_module(plan, name, [core, banks], head, note)
-    text = {**core.files, **banks.files, f"{name}_enc.v": encoder_module(plan, name), **head.files, f"{name}.v": top}
-    text["ldlgn_valid_pipe.v"] = va.template_text("ldlgn_valid_pipe.v")
-    roles = {
-        "core": list(core.files),
-        "registers": list(banks.files),
-        "encoder": [f"{name}_enc.v"],
-        "top": [f"{name}.v"],
-        "arith": [*head.files, "ldlgn_valid_pipe.v"],
-    }
-    design = _record(plan, Path(out_dir), name, list(text), roles)
-    design.num_registers = core.registers + banks.registers + head.flip_flops + design.latency
-    design.stage_levels, design.head = plan.budget, record
-    _write(design, text)
-    return design
+    return assemble_design(plan, out_dir, name, lut_core_modules(plan, name), sums, popcount, argmax, int(chunk_size))

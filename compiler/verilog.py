@@ -165,9 +165,16 @@ def emit_verilog(
     analysis = _check_options(netlist, name, pipeline_every, chunk_size, analysis)
     sums, reads = head_sums(analysis, popcount, fold)
     plan = plan_design(analysis, pipeline_every, int(chunk_size), reads, budget)
+    return assemble_design(plan, out_dir, name, core_modules(plan, name), sums, popcount, argmax, int(chunk_size))
+
+
+def assemble_design(
+    plan: VerilogPlan, out_dir, name: str, core, sums, popcount: str, argmax: str, chunk_size: int
+) -> VerilogDesign:
+    """The head, register banks, encoder and top around the planned ``core`` modules (two-input
+    or LUT gates); writes every file and returns the design record."""
     head, record = build_head(plan, name, sums, popcount, argmax)
-    core = core_modules(plan, name)
-    banks = register_banks(plan, name, int(chunk_size))
+    banks = register_banks(plan, name, chunk_size)
     note = ", ".join(f"{k} {v}" for k, v in record.items() if k in ("popcount", "argmax", "fold"))
     top = top_module(plan, name, [core, banks], head, note)
     text = {**core.files, **banks.files, f"{name}_enc.v": encoder_module(plan, name), **head.files, f"{name}.v": top}
