@@ -29,10 +29,38 @@ def _umask() -> int:
     return mask
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def remove_stale_staging(out: Path) -> list[Path]:
+    """Remove the hidden staging and set-aside siblings of ``out`` left by killed processes.
+
+    Their names carry the pid of the process that made them (``.NAME.tmp-PID-*``, ``.NAME.old-PID-*``);
+    folders of processes still running are kept, so two compiles into one folder do not collide.
+    """
+    removed = []
+    for kind in ("tmp", "old"):
+        for path in out.parent.glob(f".{out.name}.{kind}-*-*"):
+            pid = path.name[len(f".{out.name}.{kind}-") :].split("-", 1)[0]
+            if pid.isdigit() and path.is_dir() and not _process_alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    if removed:
+        log.info("removed %d staging folder(s) of killed builds next to %s", len(removed), out)
+    return removed
+
+
 def replace_folder(new: Path, out: Path) -> None:
     """Move folder ``new`` onto ``out``; an old ``out`` is moved aside first and then removed."""
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
         os.rmdir(old)
         os.rename(out, old)
         os.rename(new, out)
@@ -43,9 +71,11 @@ def replace_folder(new: Path, out: Path) -> None:
 
 @contextmanager
 def staged_folder(out: Path) -> Iterator[Path]:
-    """Yield an empty hidden sibling of ``out``; on success it replaces ``out``, on error it is removed."""
+    """Yield an empty hidden sibling of ``out``; on success it replaces ``out``, on error it is removed.
+    Siblings left by killed builds are removed first (:func:`remove_stale_staging`)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_stale_staging(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp

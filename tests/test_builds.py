@@ -11,7 +11,7 @@ import pytest
 
 from ldlgn.cli import main
 from ldlgn.compiler import save_netlist
-from ldlgn.compiler.builddir import check_manifest
+from ldlgn.compiler.builddir import check_manifest, remove_stale_staging
 from ldlgn.sim.random_nets import random_netlist
 
 
@@ -69,6 +69,21 @@ def test_killed_compile_leaves_the_previous_build(tmp_path):
     assert (build / "report.json").read_text() == before
     report = json.loads(before)
     assert check_manifest(build, report["manifest"]) == [] and not (build / "verilog").exists()
+    assert list(tmp_path.glob(".b.tmp-*")), "the killed compile left no staging folder to clean up"
+    assert main(["compile", str(tmp_path / "net.npz"), "--out", str(build), "--c", "--name", "third"]) == 0
+    assert not list(tmp_path.glob(".b.*")), "the next compile kept the killed compile's staging folder"
+
+
+def test_stale_staging_folders_of_dead_processes_are_removed(tmp_path):
+    out = tmp_path / "b"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = [tmp_path / f".b.tmp-{dead_pid}-x1", tmp_path / f".b.old-{dead_pid}-x2"]
+    live = [tmp_path / f".b.tmp-{os.getpid()}-x3", tmp_path / ".b.tmp-notapid", tmp_path / f".c.tmp-{dead_pid}-x4"]
+    for path in stale + live:
+        (path / "sub").mkdir(parents=True)
+    assert sorted(remove_stale_staging(out)) == sorted(stale)
+    assert all(not p.exists() for p in stale) and all(p.exists() for p in live)
 
 
 def test_verify_runs_the_shipped_c_sources(model, tmp_path, capsys):
