@@ -16,10 +16,15 @@ _LAZY = {
     "load": "ldlgn.checkpoint",
     "save": "ldlgn.checkpoint",
     "LogicNet": "ldlgn.model",
+    "ConvLogicNet": "ldlgn.conv_model",
     "LogicLayer": "ldlgn.layers",
+    "NaryLayer": "ldlgn.nary",
+    "LogicConv2d": "ldlgn.conv",
+    "OrPool2d": "ldlgn.conv",
     "GroupSum": "ldlgn.layers",
     "DiscreteNet": "ldlgn.compiler.discrete",
     "DiscreteLayer": "ldlgn.compiler.discrete",
+    "LutNet": "ldlgn.compiler.lutnet",
 }
 __all__ = [*_LAZY, "__version__"]
 

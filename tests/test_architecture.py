@@ -40,6 +40,16 @@ def test_compiler_core_and_cli_help_do_not_import_torch():
     assert p.returncode == 0 and "torch-free" in p.stdout, p.stdout + p.stderr
 
 
+def test_every_public_name_of_the_package_resolves():
+    import ldlgn
+
+    for name in ldlgn.__all__:
+        obj = getattr(ldlgn, name)
+        assert name == "__version__" or obj.__name__ == name, name
+    with pytest.raises(AttributeError, match="no attribute 'Missing'"):
+        ldlgn.Missing  # noqa: B018
+
+
 def test_compile_from_a_netlist_file_never_imports_torch(tmp_path):
     net = random_netlist(300, num_classes=3, seed=1)
     save_netlist(net, tmp_path / "raw.npz")
