@@ -27,6 +27,7 @@ from .discrete import DiscreteNet
 from .fileio import check_output_dir
 from .graph import summary
 from .lower import lower
+from .lut_netlist import LutNetlist
 from .netlist import Netlist
 from .passes import DEFAULT_PASSES, PassLike, optimize
 from .report import BuildReport, build_report, read_report, write_report
@@ -129,12 +130,12 @@ def compile_model(model: Any, out_dir: Path | str, name: str = "net", **options:
     return compile_netlist(lower(discrete, name), out_dir, name, **options)
 
 
-def load_build(build_dir: Path | str) -> tuple[Netlist, BuildReport]:
+def load_build(build_dir: Path | str) -> tuple[Netlist | LutNetlist, BuildReport]:
     """The optimized netlist and report of a build folder (a ``LutNetlist`` for a LUT build)."""
     from .lut_serialize import load_any_netlist
 
     report = read_report(build_dir)
-    return load_any_netlist(Path(build_dir) / NETLIST), report  # type: ignore[return-value]
+    return load_any_netlist(Path(build_dir) / NETLIST), report
 
 
 def build_problems(build_dir: Path | str, report: BuildReport) -> list[str]:

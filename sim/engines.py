@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ldlgn.compiler.lut_netlist import LutNetlist
 from ldlgn.compiler.netlist import Netlist
 from ldlgn.compiler.report import BuildReport
 
@@ -34,7 +35,7 @@ class Build:
     files that differ from the manifest."""
 
     path: Path
-    netlist: Netlist
+    netlist: Netlist | LutNetlist
     report: BuildReport
     modified: list[str]
 
@@ -103,11 +104,13 @@ class NumbaEngine:
     def run(self, build: Build, x: np.ndarray, expected: Prediction) -> EngineRun:
         from ldlgn.compiler.bitsim import predict_netlist
         from ldlgn.compiler.lut_bitsim import predict_lut_netlist
-        from ldlgn.compiler.lut_netlist import LutNetlist
 
-        predict = predict_lut_netlist if isinstance(build.netlist, LutNetlist) else predict_netlist
-        predict(build.netlist, x[:1])  # compile or load the kernel outside the timing
-        return _timed(predict, build.netlist, x)
+        net = build.netlist
+        if isinstance(net, LutNetlist):
+            predict_lut_netlist(net, x[:1])  # compile or load the kernel outside the timing
+            return _timed(predict_lut_netlist, net, x)
+        predict_netlist(net, x[:1])
+        return _timed(predict_netlist, net, x)
 
 
 class CEngine:
@@ -159,7 +162,7 @@ class RTLEngine:
         from .runner import simulate
 
         design = VerilogDesign.load(build.path / "verilog")
-        target: VerilogDesign | Netlist = design if design.pipelined == self.pipelined else build.netlist
+        target: VerilogDesign | Netlist | LutNetlist = design if design.pipelined == self.pipelined else build.netlist
         result = simulate(target, x, expected[0], expected[1], pipelined=self.pipelined, jobs=simulator_jobs(len(x)))
         first = result.report().splitlines()[1].strip() if result.num_mismatches else ""
         return EngineRun(

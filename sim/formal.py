@@ -64,6 +64,13 @@ class FormalReport:
         }
 
 
+def _two_input_build(build: Path) -> tuple[Netlist, BuildReport]:
+    net, report = load_build(build)
+    if not isinstance(net, Netlist):
+        raise ValueError(f"{build} holds gates of more than two inputs: the formal proofs take two-input builds")
+    return net, report
+
+
 @contextmanager
 def rtl_variants(build: Path, net: Netlist, report: BuildReport) -> Iterator[list[tuple[str, VerilogDesign]]]:
     """Both Verilog variants: the build's own, and the other emitted from its netlist."""
@@ -109,9 +116,7 @@ def formal_check(
     model (``raw``) is given; ``log_line`` receives one line per proof."""
     t0 = time.perf_counter()
     build = Path(build_dir)
-    net, report = load_build(build)
-    if not isinstance(net, Netlist):
-        raise ValueError(f"{build} holds gates of more than two inputs: the formal proofs take two-input builds")
+    net, report = _two_input_build(build)
     result = FormalReport(prover)
     if raw is not None:
         proof = _tagged(prove(netlist_obligation(raw, net), prover, timeout), "b")
@@ -140,7 +145,7 @@ def replay(model: Any, build_dir: Path | str, proof: Proof, log_line: Callable[[
     Returns the engines' rows (:class:`~ldlgn.sim.verify.EngineResult`)."""
     from .verify import available_engines, verify
 
-    net, report = load_build(build_dir)
+    net, report = _two_input_build(Path(build_dir))
     x = counterexample_x(proof, net.num_features, net.input_bits)
     if x is None:
         log_line(f"counterexample of '{proof.name}' is on internal signals: {_short(proof.counterexample)}")
