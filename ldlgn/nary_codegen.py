@@ -50,16 +50,22 @@ def _forward_tree(lo: int, size: int, k: int, lines: list[str]) -> str:
     return f"t{lo}_{size}"
 
 
-def _backward_tree(lo: int, size: int, k: int, adjoint: str, lines: list[str], started: set[int]) -> str:
-    """Lines of the reverse pass below node ``E(lo, size, k)`` whose adjoint is named ``adjoint``."""
+def _backward_tree(lo: int, size: int, k: int, adjoint: str, lines: list[str], started: set[int], split: int) -> str:
+    """Lines of the reverse pass below node ``E(lo, size, k)`` whose adjoint is named ``adjoint``.
+
+    Without a split (``split`` 0) each leaf adds its adjoint to its coefficient's sum ``q{lo}``;
+    with one, the leaves add nothing (:func:`_coefficient_passes` sums the coefficient gradient).
+    """
     if size == 1:
-        lines.append(f"q{lo} += {adjoint}")
+        if not split:
+            lines.append(f"q{lo} += {adjoint}")
         return f"c{lo}"
     half = size // 2
-    left = _backward_tree(lo, half, k + 1, adjoint, lines, started)
+    left = _backward_tree(lo, half, k + 1, adjoint, lines, started, split)
     right_adjoint = f"a{lo + half}_{half}"
-    lines.append(f"{right_adjoint} = {adjoint} * v{k}")
-    right = _backward_tree(lo + half, half, k + 1, right_adjoint, lines, started)
+    if half > 1 or not split:  # a leaf's adjoint only feeds its coefficient sum
+        lines.append(f"{right_adjoint} = {adjoint} * v{k}")
+    right = _backward_tree(lo + half, half, k + 1, right_adjoint, lines, started, split)
     lines.append(f"d{k} {'+=' if k in started else '='} {adjoint} * {right}")
     started.add(k)
     if k == 0:
@@ -72,6 +78,51 @@ def _block(lines: list[str], indent: int) -> str:
     return "\n".join(" " * indent + line for line in lines)
 
 
+#: inputs whose monomials one pass of the coefficient gradient sums (8 accumulators: AVX2 registers)
+LOW_INPUTS = 3
+
+
+def _coefficient_passes(n: int) -> list[str]:
+    """Lines of the coefficient gradient, one pass over the batch per monomial ``h`` of the first
+    ``n - LOW_INPUTS`` inputs: its adjoint (output gradient times the monomial) times each of the 8
+    monomials of the last inputs, summed in 8 accumulators. The passes only load, so LLVM
+    vectorizes them without checks for overlapping rows."""
+    high, lines = n - LOW_INPUTS, []
+    low = {j: [n - 1 - b for b in range(LOW_INPUTS) if j >> b & 1] for j in range(1 << LOW_INPUTS)}
+    for h in range(1 << high):
+        lines += [f"q{j} = np.float32(0.0)" for j in low]
+        lines += ["for s in range(batch):"]
+        lines += ["    a = " + " * ".join(["g[s]"] + [f"x{k}[s]" for k in range(high) if h >> (high - 1 - k) & 1])]
+        lines += [f"    p{j} = " + " * ".join(f"x{k}[s]" for k in ks) for j, ks in low.items() if len(ks) > 1]
+        for j, ks in low.items():
+            term = f"x{ks[0]}[s]" if len(ks) == 1 else f"p{j}"
+            lines.append("    q0 += a" if not ks else f"    q{j} += a * {term}")
+        lines += [f"gc[i, {(h << LOW_INPUTS) + j}] = q{j}" for j in low]
+    return lines
+
+
+def _split_backward(n: int, gate: list[str], loads: list[str]) -> str:
+    """``backward_<n>`` for ``n > LOW_INPUTS``: one pass writes the operand gradients, then
+    ``2**(n-3)`` passes of 8 accumulators sum the coefficient gradient (``2**n`` accumulators
+    across the batch loop would not fit in the 16 vector registers)."""
+    backward = ["a = g[s]"]
+    _backward_tree(0, 1 << n, 0, "a", backward, set(), 1 << LOW_INPUTS)
+    backward += [f"dyT[i * {n} + {k}, s] = d{k}" for k in range(n)]
+    return f"""
+
+@njit(parallel=True, cache=True, fastmath=_FM)
+def backward_{n}(xT, idx, c, gT, dyT, gc):
+    batch = xT.shape[1]
+    for i in prange(idx.shape[0]):
+{_block(gate, 8)}
+        g = gT[i]
+        for s in range(batch):
+{_block(loads, 12)}
+{_block(backward, 12)}
+{_block(_coefficient_passes(n), 8)}
+"""
+
+
 def kernels_source(n: int) -> str:
     """The forward and backward kernels of ``n``-input gates."""
     rows = 1 << n
@@ -79,10 +130,7 @@ def kernels_source(n: int) -> str:
     loads = [f"v{k} = x{k}[s]" for k in range(n)]
     forward: list[str] = []
     top = _forward_tree(0, rows, 0, forward)
-    backward = ["a = g[s]"]
-    _backward_tree(0, rows, 0, "a", backward, set())
-    backward += [f"dyT[i * {n} + {k}, s] = d{k}" for k in range(n)]
-    return f"""
+    source = f"""
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def forward_{n}(xT, idx, c, yT):
@@ -94,7 +142,15 @@ def forward_{n}(xT, idx, c, yT):
 {_block(loads, 12)}
 {_block(forward, 12)}
             y[s] = {top}
-
+"""
+    if n > LOW_INPUTS:
+        return source + _split_backward(n, gate, loads)
+    backward = ["a = g[s]"]
+    _backward_tree(0, rows, 0, "a", backward, set(), 0)
+    backward += [f"dyT[i * {n} + {k}, s] = d{k}" for k in range(n)]
+    return (
+        source
+        + f"""
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def backward_{n}(xT, idx, c, gT, dyT, gc):
@@ -108,6 +164,7 @@ def backward_{n}(xT, idx, c, gT, dyT, gc):
 {_block(backward, 12)}
 {_block([f"gc[i, {r}] = q{r}" for r in range(rows)], 8)}
 """
+    )
 
 
 def module_source() -> str:
