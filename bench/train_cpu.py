@@ -3,13 +3,20 @@
 Training (MNIST-small shape: 400 inputs → 6 × 8000 gates, GroupSum k=10, batch 100, Adam lr 0.01),
 median ms per step (forward + backward + Adam) for
 
-* the Numba kernels (``backend="numba"``),
+* the Numba kernels (``backend="numba"``) with the IWP estimator and the coefficient map folded into
+  them (:mod:`ldlgn.numba_iwp`, the default),
+* the same kernels behind the previous torch chain ω = ρ(Ω), c = ω @ ROWS_TO_POLY
+  (``LogicLayer.fused_estimator = False``), timed in turn with the first,
 * the plain-torch polynomial path (``backend="torch"``, the baseline of the ratios),
 * a 16-gate softmax mixture in the style of difflogic's CPU path (all 16 gate functions of A and B
   weighted by a softmax over 16 logits per gate), written here as a second reference.
 
 Discrete evaluation: samples/s of the bit-parallel Numba evaluator (``ldlgn.compiler.bitsim``) against the
 reference ``Netlist.predict`` on a random netlist of the same shape.
+
+Per phase (``--phases``, on by default): median wall and CPU ms of zero_grad, each layer's forward,
+GroupSum + loss, each layer's backward and Adam, for both Numba variants. CPU time is the
+process's, all threads together: on a shared machine it is the steadier figure.
 
 Run: ``OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/train_cpu.py``
 (``--quick`` for a smaller shape).
@@ -24,9 +31,10 @@ import time
 
 import numpy as np
 import torch
-from _timing import time_steps, train_step
+from _timing import phase_times, time_steps, train_step
 from torch import nn
 
+from ldlgn.heap import retain_freed_memory
 from ldlgn.layers import GroupSum, LogicLayer
 
 
@@ -67,19 +75,76 @@ class MixtureLayer(nn.Module):
         return (ops * w).sum(-1)
 
 
-def make_model(kind: str, n_in: int, width: int, depth: int, k: int) -> nn.Module:
+def make_model(kind: str, n_in: int, width: int, depth: int, k: int) -> nn.Sequential:
+    """``kind``: ``mixture``, ``torch``, ``numba`` or ``numba-chain`` (the estimator chain in torch)."""
     dims = [n_in] + [width] * depth
     layers: list[nn.Module]
     if kind == "mixture":
         layers = [MixtureLayer(i, o) for i, o in zip(dims[:-1], dims[1:])]
     else:
-        layers = [LogicLayer(i, o, backend=kind) for i, o in zip(dims[:-1], dims[1:])]
+        backend = "numba" if kind.startswith("numba") else kind
+        gates = [LogicLayer(i, o, backend=backend) for i, o in zip(dims[:-1], dims[1:])]
+        for gate_layer in gates:
+            gate_layer.fused_estimator = kind != "numba-chain"
+        layers = list(gates)
     return nn.Sequential(*layers, GroupSum(k, tau=10.0))
 
 
 def make_step(model, x, y):
     """One training step (forward, backward, Adam) as a closure."""
     return train_step(model, torch.optim.Adam(model.parameters(), lr=0.01), nn.CrossEntropyLoss(), x, y)
+
+
+def print_phases(kinds: dict[str, str], n_in, width, depth, k, x, y, repeats: int) -> None:
+    """Median wall / CPU ms per phase of each Numba variant, the variants measured in turn."""
+    runs = {}
+    for kind in kinds:
+        model = make_model(kind, n_in, width, depth, k)
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        runs[kind] = (list(model)[:-1], model[-1], opt)
+    loss_fn = nn.CrossEntropyLoss()
+    rounds: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    for r in range(repeats + 2):  # two warm-up rounds
+        for kind, (layers, head, opt) in runs.items():
+            if r >= 2:
+                rounds[kind].append(phase_times(layers, head, loss_fn, opt, x, y, 1))
+            else:
+                phase_times(layers, head, loss_fn, opt, x, y, 1)
+    medians = {kind: _median_phases(rs) for kind, rs in rounds.items()}
+    groups = ["zero_grad", "forward", "head", "head backward", "backward", "Adam"]
+    print(f"per phase, ms wall / CPU (median of {repeats} steps; forward and backward summed over the layers):")
+    print("  " + f"{'phase':16s}" + "".join(f"{name:>36s}" for name in kinds.values()))
+    for group in groups + ["total"]:
+        cells = []
+        for kind in kinds:
+            w, c = _group(medians[kind], group)
+            cells.append(f"{w:10.2f} / {c:8.2f}")
+        print(f"  {group:16s}" + "".join(f"{cell:>36s}" for cell in cells))
+    for kind, name in kinds.items():
+        per_layer = [medians[kind][f"backward {i}"][1] for i in range(depth)]
+        fwd = [medians[kind][f"forward {i}"][1] for i in range(depth)]
+        print(f"  {name}: CPU ms per layer, forward {_fmt(fwd)}, backward {_fmt(per_layer)}")
+
+
+def _median_phases(rounds: list[dict]) -> dict[str, tuple[float, float]]:
+    return {
+        name: (statistics.median(r[name][0] for r in rounds), statistics.median(r[name][1] for r in rounds))
+        for name in rounds[0]
+    }
+
+
+def _group(phases: dict[str, tuple[float, float]], group: str) -> tuple[float, float]:
+    if group == "total":
+        names = list(phases)
+    elif group in ("forward", "backward"):
+        names = [n for n in phases if n.startswith(group + " ")]
+    else:
+        names = [group]
+    return sum(phases[n][0] for n in names), sum(phases[n][1] for n in names)
+
+
+def _fmt(values: list[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
 
 
 def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 0):
@@ -120,6 +185,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="smaller shape and fewer steps")
     p.add_argument("--steps", type=int, default=15)
+    p.add_argument("--no-phases", dest="phases", action="store_false", help="skip the per-phase split")
+    p.add_argument("--no-mixture", dest="mixture", action="store_false", help="skip the slow mixture reference")
+    p.add_argument("--no-eval", dest="eval", action="store_false", help="skip the discrete evaluation")
     args = p.parse_args()
     n_in, width, depth, k, batch = 400, 8000, 6, 10, 100
     steps, warmup, n_fast, n_ref = args.steps, 3, 10_000, 500
@@ -133,22 +201,37 @@ def main():
         f"Adam; torch threads {torch.get_num_threads()}; median of {steps} steps "
         f"({max(3, steps // 5)} for the mixture); load average {os.getloadavg()[0]:.1f}"
     )
-    fast = {kind: make_step(make_model(kind, n_in, width, depth, k), x, y) for kind in ("torch", "numba")}
-    results = time_steps(fast, steps, warmup)
-    mixture = {"mixture": make_step(make_model("mixture", n_in, width, depth, k), x, y)}
-    results.update(time_steps(mixture, max(3, steps // 5), 1))  # seconds per step: fewer repetitions
+    kinds = ("numba", "numba-chain", "torch")
+    fast = {kind: make_step(make_model(kind, n_in, width, depth, k), x, y) for kind in kinds}
+    cpu: dict[str, float] = {}
+    results = time_steps(fast, steps, warmup, cpu=cpu)
+    if args.mixture:
+        mixture = {"mixture": make_step(make_model("mixture", n_in, width, depth, k), x, y)}
+        results.update(time_steps(mixture, max(3, steps // 5), 1, cpu=cpu))  # seconds per step: fewer repetitions
     base = results["torch"]
     names = {
-        "numba": "numba kernels",
+        "numba": "numba, fused estimator",
+        "numba-chain": "numba, torch estimator (previous)",
         "torch": "torch polynomial (baseline)",
         "mixture": "torch 16-gate softmax mixture",
     }
-    for kind in ("numba", "torch", "mixture"):
-        print(f"  {names[kind]:32s} {results[kind]:8.1f} ms/step   speed-up vs torch {base / results[kind]:5.2f}x")
-    fast, ref = bench_eval(n_in, width, depth, k, n_fast, n_ref)
-    print(f"discrete evaluation, random netlist of {depth * width} gates, {k} classes:")
-    print(f"  bitsim.predict_netlist ({n_fast} samples)  {fast:12,.0f} samples/s")
-    print(f"  reference.predict ({n_ref} samples) {ref:10,.0f} samples/s   ratio {fast / ref:,.0f}x")
+    for kind in results:
+        print(
+            f"  {names[kind]:34s} {results[kind]:8.1f} ms/step (CPU {cpu[kind]:7.1f} ms)   "
+            f"speed-up vs torch {base / results[kind]:5.2f}x"
+        )
+    print(
+        f"  fused / previous: {results['numba-chain'] / results['numba']:.2f}x wall, "
+        f"{cpu['numba-chain'] / cpu['numba']:.2f}x CPU; heap retained between steps: {retain_freed_memory()} "
+        "(LDLGN_RETAIN_HEAP=0 turns it off)"
+    )
+    if args.phases:
+        print_phases({kind: names[kind] for kind in ("numba", "numba-chain")}, n_in, width, depth, k, x, y, steps)
+    if args.eval:
+        fast_eval, ref = bench_eval(n_in, width, depth, k, n_fast, n_ref)
+        print(f"discrete evaluation, random netlist of {depth * width} gates, {k} classes:")
+        print(f"  bitsim.predict_netlist ({n_fast} samples)  {fast_eval:12,.0f} samples/s")
+        print(f"  reference.predict ({n_ref} samples) {ref:10,.0f} samples/s   ratio {fast_eval / ref:,.0f}x")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -76,6 +77,9 @@ class LogicLayer(GateModule):
 
     a: torch.Tensor  # buffers, registered in __init__
     b: torch.Tensor
+    #: train IWP layers on the Numba backend through one node that folds the estimator and the
+    #: coefficient map into the kernels (:mod:`ldlgn.numba_iwp`); False takes the torch chain
+    fused_estimator: bool = True
 
     def __init__(
         self,
@@ -104,6 +108,7 @@ class LogicLayer(GateModule):
         w = P.init_weights(parametrization, estimator, init, self.out_dim, mu, generator)
         self.weights = nn.Parameter(w.to(device))
         self._reverse_index = None
+        self._indices: tuple[np.ndarray, np.ndarray] | None = None
 
     def reverse_index(self):
         """CSR inverse of the connections for the Numba backward pass (cached)."""
@@ -113,20 +118,37 @@ class LogicLayer(GateModule):
             self._reverse_index = build_reverse_index(self.a.cpu().numpy(), self.b.cpu().numpy(), self.in_dim)
         return self._reverse_index
 
+    def _numba_iwp(self, x: torch.Tensor, rev) -> torch.Tensor:
+        """Training forward of an IWP layer through :func:`ldlgn.numba_iwp.iwp_gates_numba`."""
+        from .numba_iwp import iwp_gates_numba
+
+        if self._indices is None:
+            self._indices = (self.a.cpu().numpy().astype("int64"), self.b.cpu().numpy().astype("int64"))
+        a_np, b_np = self._indices
+        return iwp_gates_numba(x, self.weights, a_np, b_np, rev, self.estimator)
+
     def _drop_caches(self) -> None:
         self._reverse_index = None
+        self._indices = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_dim:
             raise ValueError(f"LogicLayer expects input of shape (batch, {self.in_dim}), got {tuple(x.shape)}")
         if self.grad_factor != 1.0 and self.training:
             x = _GradFactor.apply(x, self.grad_factor)
-        rev = self.reverse_index() if resolve_backend(self.backend, x) == "numba" else None
+        numba = resolve_backend(self.backend, x) == "numba"
+        rev = self.reverse_index() if numba else None
+        if numba and self.training and self.fused_estimator and self._fusable():
+            return self._numba_iwp(x, rev)
         if self.op_kernel != "coefficients" and self.training:  # all 16 gates per sample, as difflogic
             p = torch.softmax(self.weights, -1).to(x.dtype)
             return sixteen_gates(x, self.a, self.b, p, self.backend, rev, self.op_kernel)
         c = self.coefficients().to(x.dtype)
         return relaxed_gates(x, self.a, self.b, c, self.backend, rev)
+
+    def _fusable(self) -> bool:
+        w = self.weights
+        return self.parametrization == "iwp" and w.dtype == torch.float32 and w.device.type == "cpu"
 
     def discrete(self) -> DiscreteLayer:
         """Connections and truth tables as numpy arrays."""
@@ -153,6 +175,10 @@ class GroupSum(nn.Module):
         """Per-class sums ``(batch, k)`` before dividing by ``tau`` (integer popcounts in eval)."""
         if x.shape[-1] % self.k:
             raise ValueError(f"GroupSum: {x.shape[-1]} outputs cannot be split into {self.k} groups")
+        if x.dim() == 2 and x.shape[0] > 1 and x.t().is_contiguous():
+            # gate-major (the Numba layers' output): sum the rows in place of copying to batch-major,
+            # and the gradient comes back gate-major, as the layer's backward pass reads it
+            return x.t().reshape(self.k, x.shape[1] // self.k, x.shape[0]).sum(1).t()
         return x.reshape(*x.shape[:-1], self.k, x.shape[-1] // self.k).sum(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

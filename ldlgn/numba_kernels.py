@@ -24,6 +24,10 @@ the alternative for the OpenMP layer). ``workqueue`` does not support launching 
 kernels from several Python threads at once; set the environment variable to ``omp`` or
 ``tbb`` for that.
 
+Memory. Importing this module also raises glibc malloc's thresholds (:mod:`ldlgn.heap`), so that
+the megabyte buffers a step frees are reused by the next step instead of being page-faulted in
+again; ``LDLGN_RETAIN_HEAP=0`` turns that off.
+
 Floating point. Reductions over the batch may be reassociated (``fastmath`` limited to
 ``reassoc``/``contract``/``nsz``, so NaN and Inf still propagate); results equal the plain
 torch path within float32 rounding.
@@ -43,9 +47,12 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .heap import retain_freed_memory
+
 if "NUMBA_THREADING_LAYER" not in os.environ:
     # numba.config fills in its options from the environment at import time, unseen by type checkers
     numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
+retain_freed_memory()  # reuse the step's buffers instead of page-faulting them in anew (ldlgn.heap)
 
 _FM = {"reassoc", "contract", "nsz"}
 _AHEAD = 8  #: prefetch distance (gates or reverse-index slots) for the randomly gathered rows
@@ -254,17 +261,46 @@ def _check(x, a, b, c):
         raise ValueError(f"c must be a float32 CPU tensor, got {c.dtype} on {c.device}")
 
 
+def gates_forward(x: torch.Tensor, c_np: np.ndarray, a_np: np.ndarray, b_np: np.ndarray):
+    """Run the forward kernel: ``(xT, yT)``, the gate-major input (a view of ``x`` when it came from a
+    previous layer) and the gate-major output tensor ``(n, batch)``."""
+    xT = _gate_major(x)
+    batch, n = x.shape[0], a_np.shape[0]
+    yT = torch.empty((n, batch), dtype=torch.float32)
+    if n and batch:
+        _forward(xT, a_np, b_np, c_np, yT.numpy())
+    return xT, yT
+
+
+def gates_backward(xT, a_np, b_np, c_np, reverse_index, grad_y, need_x: bool, need_c: bool):
+    """Run the backward kernels: ``(grad x or None, grad c (n, 4) numpy)``; one pass over ``grad_y``
+    yields both (the coefficient gradient is all zeros when neither is needed)."""
+    gT = _gate_major(grad_y.to(torch.float32))
+    n_in, batch = xT.shape
+    gc = np.zeros((a_np.shape[0], 4), dtype=np.float32)
+    gx = None
+    if need_x:
+        if reverse_index is None:
+            reverse_index = _reverse_index(a_np, b_np, n_in)
+        indptr, slots = reverse_index
+        gxT = torch.empty((n_in, batch), dtype=torch.float32)
+        if batch:
+            _backward_all(xT, a_np, b_np, c_np, gT, indptr, slots, gxT.numpy(), gc)
+        else:
+            gxT.zero_()
+        gx = gxT.t()
+    elif need_c and batch and a_np.shape[0]:
+        _backward_coeffs(xT, a_np, b_np, gT, gc)
+    return gx, gc
+
+
 class RelaxedGatesFunction(torch.autograd.Function):
     """Autograd wrapper of the Numba kernels; use :func:`relaxed_gates_numba`."""
 
     @staticmethod
     def forward(ctx, x, c, a_np, b_np, reverse_index):
-        xT = _gate_major(x)
         c_np = np.ascontiguousarray(c.detach().numpy())
-        batch, n = x.shape[0], a_np.shape[0]
-        yT = torch.empty((n, batch), dtype=torch.float32)
-        if n and batch:
-            _forward(xT, a_np, b_np, c_np, yT.numpy())
+        xT, yT = gates_forward(x, c_np, a_np, b_np)
         ctx.save_for_backward(x, c)
         ctx.idx = (a_np, b_np, reverse_index)
         ctx.xT = xT  # a view of x when x came from a previous layer
@@ -275,26 +311,10 @@ class RelaxedGatesFunction(torch.autograd.Function):
     def backward(ctx, grad_y):
         _x, c = ctx.saved_tensors
         a_np, b_np, reverse_index = ctx.idx
-        xT = ctx.xT
         c_np = np.ascontiguousarray(c.detach().numpy())
-        gT = _gate_major(grad_y.to(torch.float32))
-        n_in, batch = xT.shape
-        gc = torch.zeros((a_np.shape[0], 4), dtype=torch.float32)
-        gx = None
         need_x, need_c = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        if need_x:
-            if reverse_index is None:
-                reverse_index = _reverse_index(a_np, b_np, n_in)
-            indptr, slots = reverse_index
-            gxT = torch.empty((n_in, batch), dtype=torch.float32)
-            if batch:
-                _backward_all(xT, a_np, b_np, c_np, gT, indptr, slots, gxT.numpy(), gc.numpy())
-            else:
-                gxT.zero_()
-            gx = gxT.t()
-        elif need_c and batch and a_np.shape[0]:
-            _backward_coeffs(xT, a_np, b_np, gT, gc.numpy())
-        return gx, (gc if need_c else None), None, None, None
+        gx, gc = gates_backward(ctx.xT, a_np, b_np, c_np, reverse_index, grad_y, need_x, need_c)
+        return gx, (torch.from_numpy(gc) if need_c else None), None, None, None
 
 
 def relaxed_gates_numba(x, a, b, c, reverse_index=None) -> torch.Tensor:
