@@ -153,12 +153,14 @@ def _gate_forward(out, ra, rb, c):
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _forward(xT, a, b, c, yT):
-    n = yT.shape[0]
-    for i in prange(n):
-        if i + _AHEAD < n:
-            _prefetch(xT[a[i + _AHEAD]])
-            _prefetch(xT[b[i + _AHEAD]])
-        _gate_forward(yT[i], xT[a[i]], xT[b[i]], c[i])
+    # 2-D indexing in one loop nest: per-gate row views cost more than the arithmetic they feed
+    batch = yT.shape[1]
+    for i in prange(yT.shape[0]):
+        ai, bi = a[i], b[i]
+        c0, c1, c2, c3 = c[i, 0], c[i, 1], c[i, 2], c[i, 3]
+        for s in range(batch):
+            A = xT[ai, s]
+            yT[i, s] = c0 + c1 * A + (c2 + c3 * A) * xT[bi, s]
 
 
 @njit(cache=True, fastmath=_FM)
@@ -213,18 +215,31 @@ def _grad_operand_a(acc, g, ra, rb, c1, c3, out):
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _backward_coeffs(xT, a, b, gT, gc):
+    batch = gT.shape[1]
     for i in prange(gT.shape[0]):
-        _coeff_grad(gT[i], xT[a[i]], xT[b[i]], gc[i])
+        ai, bi = a[i], b[i]
+        s0 = np.float32(0.0)
+        s1 = np.float32(0.0)
+        s2 = np.float32(0.0)
+        s3 = np.float32(0.0)
+        for s in range(batch):
+            g = gT[i, s]
+            B = xT[bi, s]
+            ga = g * xT[ai, s]
+            s0 += g
+            s1 += ga
+            s2 += g * B
+            s3 += ga * B
+        gc[i, 0], gc[i, 1], gc[i, 2], gc[i, 3] = s0, s1, s2, s3
 
 
 @njit(parallel=True, cache=True, fastmath=_FM)
 def _backward_all(xT, a, b, c, gT, indptr, slots, gxT, gc):
-    n_in = gxT.shape[0]
+    n_in, batch = gxT.shape
     n_slots = slots.shape[0]
     for j in prange(n_in):
-        acc = gxT[j]
-        acc[:] = 0.0
-        own = xT[j]
+        for s in range(batch):
+            gxT[j, s] = 0.0
         for k in range(indptr[j], indptr[j + 1]):
             if k + _AHEAD < n_slots:
                 ahead = slots[k + _AHEAD]
@@ -233,9 +248,25 @@ def _backward_all(xT, a, b, c, gT, indptr, slots, gxT, gc):
             e = slots[k]
             i = e >> 1
             if e & 1:  # operand B of gate i: dy/dB = c2 + c3·A
-                _grad_operand_b(acc, gT[i], xT[a[i]], c[i, 2], c[i, 3])
+                ai, c2, c3 = a[i], c[i, 2], c[i, 3]
+                for s in range(batch):
+                    gxT[j, s] += gT[i, s] * (c2 + c3 * xT[ai, s])
             else:  # operand A: dy/dA = c1 + c3·B; also reduce the coefficient gradient of gate i
-                _grad_operand_a(acc, gT[i], own, xT[b[i]], c[i, 1], c[i, 3], gc[i])
+                bi, c1, c3 = b[i], c[i, 1], c[i, 3]
+                s0 = np.float32(0.0)
+                s1 = np.float32(0.0)
+                s2 = np.float32(0.0)
+                s3 = np.float32(0.0)
+                for s in range(batch):
+                    g = gT[i, s]
+                    B = xT[bi, s]
+                    ga = g * xT[j, s]
+                    gxT[j, s] += g * (c1 + c3 * B)
+                    s0 += g
+                    s1 += ga
+                    s2 += g * B
+                    s3 += ga * B
+                gc[i, 0], gc[i, 1], gc[i, 2], gc[i, 3] = s0, s1, s2, s3
 
 
 # ---- layout helpers ----------------------------------------------------------------------------
