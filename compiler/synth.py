@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ class Target:
     clock_mhz: float = 0.0  #: default clock constraint
     keep_counters: bool = False  #: map each compressor counter on its own (4-input LUT targets)
     serial_io: bool = False  #: too few pins for the raw ports: shift x in, XOR the outputs out
+    defines: tuple[str, ...] = ()  #: Verilog macros the design is read with (``LDLGN_ECP5``: CCU2C cells)
+    cells: str = ""  #: Yosys command that reads the device's cell library (cells the design instantiates)
 
 
 TARGETS = {
@@ -62,6 +65,8 @@ TARGETS = {
         ("--25k", "--out-of-context"),
         200.0,
         keep_counters=True,
+        defines=("LDLGN_ECP5",),
+        cells="read_verilog -lib -specify +/ecp5/cells_sim.v +/ecp5/cells_bb.v",
     ),
     "ice40-hx8k": Target(
         "ice40-hx8k",
@@ -101,13 +106,16 @@ def find_tool(*names: str) -> str:
     raise ToolNotFoundError(f"{' or '.join(names)} not found; install it with: {INSTALL.get(names[-1], names[-1])}")
 
 
-def _run(cmd: list[str], cwd: Path, timeout: float, what: str) -> str:
+def _run(cmd: list[str], cwd: Path, timeout: float, what: str, explain: Callable[[str], str] | None = None) -> str:
+    """Run a tool; a failure is an error with the end of its log, or ``explain(log)`` when that
+    recognizes the cause."""
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"{what} did not finish within {timeout:.0f} s") from None
     if p.returncode:
-        raise RuntimeError(f"{what} failed (exit {p.returncode}): {(p.stdout + p.stderr)[-3000:]}")
+        cause = explain(p.stdout + p.stderr) if explain else ""
+        raise RuntimeError(cause or f"{what} failed (exit {p.returncode}): {(p.stdout + p.stderr)[-3000:]}")
     return p.stdout + p.stderr
 
 
@@ -131,7 +139,8 @@ def _yosys_script(design, target: Target, files: list[str]) -> str:
         keep.append(f"{top}_cnt*")
     return "; ".join(
         [
-            f"read_verilog {' '.join(files)}",
+            *([target.cells] if target.cells else []),
+            f"read_verilog {''.join(f'-D{d} ' for d in target.defines)}{' '.join(files)}",
             f"hierarchy -check -top {HARNESS}",
             f"setattr -mod -set keep_hierarchy 1 {' '.join(keep)}",
             target.synth.format(top=HARNESS),
@@ -158,8 +167,28 @@ def _pnr(target: Target, tmp: Path, clock_mhz: float, seed: int, timeout: float)
     cmd = [tool, *target.pnr_args, "--json", "mapped.json", "--top", HARNESS, "--freq", f"{clock_mhz:g}"]
     cmd += ["--report", "pnr_report.json", "--timing-allow-fail", "--seed", str(int(seed))]
     t0 = time.perf_counter()
-    _run(cmd, tmp, timeout, Path(tool).name)
+    _run(cmd, tmp, timeout, Path(tool).name, explain=lambda log: _does_not_fit(target, log))
     return json.loads((tmp / "pnr_report.json").read_text()), tool_version(tool), time.perf_counter() - t0
+
+
+def overfull_cells(log: str) -> str:
+    """The cell types nextpnr's utilization lines report above 100 % (e.g. ``ICESTORM_LC 10042 of
+    7680 (130 %)``), joined by commas; empty when everything fits."""
+    rows = re.findall(r"^\s*Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", log, flags=re.M)
+    return ", ".join(
+        f"{cell} {used} of {have} ({int(used) * 100 // int(have)} %)"
+        for cell, used, have in rows
+        if int(used) > int(have)
+    )
+
+
+def _does_not_fit(target: Target, log: str) -> str:
+    full = overfull_cells(log)
+    return (
+        f"the design does not fit the {target.device}: {full}; choose a larger target or a smaller model"
+        if full
+        else ""
+    )
 
 
 def _critical_path(report: dict) -> dict[str, Any]:

@@ -106,3 +106,22 @@ def test_bad_requests(build, tmp_path, capsys):
     empty.mkdir()
     assert main(["synth", str(empty)]) == 2
     assert "report.json" in capsys.readouterr().err
+
+
+NEXTPNR_ICE40_OVERFULL = """\
+Info: Device utilisation:
+Info: \t         ICESTORM_LC: 10042/ 7680   130%
+Info: \t        ICESTORM_RAM:     0/   32     0%
+Info: \t               SB_IO:     6/  256     2%
+Info: \t               SB_GB:     1/    8    12%
+
+Info: Placed 0 cells based on constraints.
+ERROR: Unable to place cell 'u_dut.u_b1_c1.n1979_SB_LUT4_O_LC', no BELs remaining to implement cell type 'ICESTORM_LC'
+"""  # nextpnr-ice40 0.4 on the pipelined demo model (3,060 gates), which needs 130 % of an HX8K
+
+
+def test_a_design_too_large_for_the_device_is_named():
+    from ldlgn.compiler.synth import overfull_cells
+
+    assert overfull_cells(NEXTPNR_ICE40_OVERFULL) == "ICESTORM_LC 10042 of 7680 (130 %)"
+    assert overfull_cells(NEXTPNR_ICE40_OVERFULL.replace("10042", "7000")) == ""
