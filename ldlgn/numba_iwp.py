@@ -16,8 +16,6 @@ the same replaced gradients (``sign(cos Ω)`` for ``sin-st``, the identity for `
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from numba import njit
@@ -32,17 +30,18 @@ __all__ = ["ESTIMATOR_CODES", "iwp_coefficients", "iwp_gates_numba"]
 
 
 @njit(cache=True)
-def _rho_and_slope(w, code):
-    """``(ω, dω/dΩ)`` of one parameter under estimator ``code`` (the order of ``IWP_ESTIMATORS``)."""
+def _rho_and_slope(w, f, df, code):
+    """``(ω, dω/dΩ)`` of one parameter under estimator ``code`` (the order of ``IWP_ESTIMATORS``);
+    ``f`` and ``df`` are ``sin Ω`` and ``cos Ω`` for the sin estimators, ``sigmoid(Ω)`` and unused
+    for the sigmoid ones, unused for the linear ones."""
     half = np.float32(0.5)
     one = np.float32(1.0)
     zero = np.float32(0.0)
     if code == 0 or code == 2 or code == 5:  # sin, sin-st, sin-hard-st
-        rho = half + half * np.float32(math.sin(w))
-        cos = np.float32(math.cos(w))
-        slope = half * cos if code != 2 else (one if cos > 0 else (-one if cos < 0 else zero))
+        rho = half + half * f
+        slope = half * df if code != 2 else (one if df > 0 else (-one if df < 0 else zero))
     elif code == 1 or code == 3 or code == 6:  # sigmoid, sigmoid-st, sigmoid-hard-st
-        rho = one / (one + np.float32(math.exp(-w)))
+        rho = f
         slope = rho * (one - rho) if code != 3 else one
     elif code == 4:  # linear-st: clamp(Ω, 0, 1) forward, identity gradient
         rho = min(max(w, zero), one)
@@ -56,13 +55,13 @@ def _rho_and_slope(w, code):
 
 
 @njit(cache=True)
-def _coefficients(w, code, c, slope):
+def _coefficients(w, f, df, code, c, slope):
     """``c[i] = ρ(Ω[i]) @ ROWS_TO_POLY`` and ``slope[i] = ρ'(Ω[i])`` for every gate."""
     for i in range(w.shape[0]):
-        o0, s0 = _rho_and_slope(w[i, 0], code)  # rows 00, 01, 10, 11 (docs/truth-tables.md)
-        o1, s1 = _rho_and_slope(w[i, 1], code)
-        o2, s2 = _rho_and_slope(w[i, 2], code)
-        o3, s3 = _rho_and_slope(w[i, 3], code)
+        o0, s0 = _rho_and_slope(w[i, 0], f[i, 0], df[i, 0], code)  # rows 00, 01, 10, 11
+        o1, s1 = _rho_and_slope(w[i, 1], f[i, 1], df[i, 1], code)
+        o2, s2 = _rho_and_slope(w[i, 2], f[i, 2], df[i, 2], code)
+        o3, s3 = _rho_and_slope(w[i, 3], f[i, 3], df[i, 3], code)
         c[i, 0] = o0
         c[i, 1] = o2 - o0
         c[i, 2] = o1 - o0
@@ -85,15 +84,25 @@ def _weight_grad(gc, slope, gw):
 
 
 def iwp_coefficients(weights: torch.Tensor, estimator: str) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients ``(n, 4)`` and estimator slopes ``(n, 4)`` (float32 numpy) of IWP weights."""
+    """Coefficients ``(n, 4)`` and estimator slopes ``(n, 4)`` (float32 numpy) of IWP weights.
+
+    The transcendental functions come from torch, whose vectorized sin, cos and sigmoid cost less
+    than scalar calls from the jitted loop; the jitted pass does the rest."""
     if estimator not in ESTIMATOR_CODES:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {IWP_ESTIMATORS}")
     if weights.dtype != torch.float32 or weights.device.type != "cpu" or weights.ndim != 2 or weights.shape[1] != 4:
         raise ValueError(f"IWP weights must be a float32 CPU tensor (n, 4), got {weights.dtype} {tuple(weights.shape)}")
-    w = np.ascontiguousarray(weights.detach().numpy())
+    w_t = weights.detach().contiguous()
+    w = w_t.numpy()
+    if estimator.startswith("sin"):
+        f, df = torch.sin(w_t).numpy(), torch.cos(w_t).numpy()
+    elif estimator.startswith("sigmoid"):
+        f = df = torch.sigmoid(w_t).numpy()
+    else:
+        f = df = w
     c = np.empty_like(w)
     slope = np.empty_like(w)
-    _coefficients(w, ESTIMATOR_CODES[estimator], c, slope)
+    _coefficients(w, f, df, ESTIMATOR_CODES[estimator], c, slope)
     return c, slope
 
 
