@@ -8,8 +8,9 @@ so that a gate reads two contiguous rows and writes one, and every inner loop ru
 batch with SIMD. The layer output is returned as the transposed view of a ``(n, batch)``
 array, i.e. a ``(batch, n)`` tensor with strides ``(1, batch)``; the next layer recognizes
 that layout and reads it without a copy. Only the first layer (a batch-major input) and
-gradients arriving in another layout are transposed once. Rows gathered through the random
-connections are prefetched a few gates ahead, which hides most cache-miss latency.
+gradients arriving in another layout are transposed once. The backward pass prefetches the rows
+it gathers through the reverse index a few slots ahead, which hides most cache-miss latency; in
+the forward pass (one gather per operand, read in gate order) prefetching measured no gain.
 
 Backward without atomics. The input gradient is gathered per input through a CSR inverse
 index (:func:`build_reverse_index`) listing the ``(gate, operand)`` slots that read each
