@@ -25,8 +25,9 @@ from . import truth_tables as tt
 from .analysis import Analysis
 from .netlist import CONST1
 
-#: popcount structures: full-adder (3:2) compressor tree, 6:3 counter tree, binary adder tree
-POPCOUNTS = ("fa", "gpc6", "adder")
+#: popcount structures: full-adder (3:2) compressor tree, 6:3 counter tree, carry-chain segments
+#: (:mod:`ldlgn.compiler.head_chain`), binary adder tree
+POPCOUNTS = ("fa", "gpc6", "chain", "adder")
 #: argmax structures: comparator tree, all-pairs comparison, or chosen by the class count
 ARGMAXES = ("auto", "tree", "allpairs")
 #: most classes for which ``argmax="auto"`` compares all pairs (k(k-1)/2 comparators): on the

@@ -19,11 +19,13 @@ NS_PER_LEVEL = 2.0
 NS_PER_STAGE = 1.0
 #: levels of one logic level of two-input gates once packed into LUTs (about two per LUT4)
 LEVELS_PER_GATE_LEVEL = 0.5
-#: levels of one compressor stage: a 3:2 counter is one LUT4, a 6:3 counter a LUT6 (two LUT4 levels)
-LEVELS_PER_COUNTER_STAGE = {"fa": 1.0, "gpc6": 2.0}
-#: levels of the final carry-propagate adder of a popcount and of one score comparator
-LEVELS_ADDER = 2.0
-LEVELS_COMPARE = 2.0
+#: levels of one compressor stage: a 3:2 counter is one LUT4, a 6:3 counter a LUT6 (two LUT4 levels),
+#: a carry-chain segment one LUT4 and its carry path
+LEVELS_PER_COUNTER_STAGE = {"fa": 1.0, "gpc6": 2.0, "chain": 1.0}
+#: levels of the final carry-propagate adder of a popcount and of one score comparator: on ECP5
+#: both are a carry chain (one LUT level and the fast carry path)
+LEVELS_ADDER = 1.0
+LEVELS_COMPARE = 1.0
 #: levels of a multiplexer choosing between two candidates in the argmax tree
 LEVELS_MUX = 1.0
 

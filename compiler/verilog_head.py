@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from . import timing
 from .head import MAX_COUNTER, BitHeap, ClassSum, Counter
+from .head_chain import ChainHeap, Segment, chains
 from .verilog_arith import class_width
 
 
@@ -29,7 +30,7 @@ class PopcountText:
 
 
 def _heap(s: ClassSum, width: int, kind: str) -> BitHeap:
-    heap = BitHeap(width, MAX_COUNTER[kind])
+    heap = ChainHeap(width) if kind == "chain" else BitHeap(width, MAX_COUNTER[kind])
     for i, (_, w) in enumerate(s.terms):
         heap.add(f"b{i}", w)
     heap.add_constant(s.offset)
@@ -71,6 +72,37 @@ def _counter(lines: list[str], prefix: str, c: Counter) -> tuple[int, int]:
     return m, c.width
 
 
+def _padded(signal: str, shift: int, width: int) -> str:
+    """``signal`` at bit ``shift`` of a ``width``-bit zero vector."""
+    parts = ([f"{width - 1 - shift}'b0"] if width - 1 - shift else []) + [signal] + ([f"{shift}'b0"] if shift else [])
+    return parts[0] if len(parts) == 1 else "{" + ", ".join(parts) + "}"
+
+
+def _chain_stage(lines: list[str], segments: list[Segment], stage: int) -> None:
+    """A stage of carry-chain segments: their sums as arithmetic, or (``LDLGN_ECP5`` defined,
+    as the ECP5 synthesis flow does) as CCU2C cells (:mod:`ldlgn.compiler.head_chain`)."""
+    for seg in segments:
+        lines.append(f"    wire [{seg.width - 1}:0] t{seg.index};")
+    lines.append("`ifdef LDLGN_ECP5")
+    for n, chain in enumerate(chains(segments)):
+        carry = f"k{stage}_{n}"
+        lines.append(f"    wire [{len(chain) // 2 - 1}:0] {carry};")
+        for c in range(len(chain) // 2):
+            lo, hi = chain[2 * c], chain[2 * c + 1]
+            pins = [f".CIN({carry}[{c - 1}])" if c else ".CIN(1'b0)"]
+            for h, half in enumerate((lo, hi)):
+                pins += [f".{p}{h}({v})" for p, v in zip("ABCD", half.pins)] + [f".S{h}({half.sum_to or ''})"]
+            lines.append(
+                f"    CCU2C #(.INIT0(16'h{lo.init:04X}), .INIT1(16'h{hi.init:04X}), .INJECT1_0(\"NO\"), "
+                f'.INJECT1_1("NO")) c{stage}_{n}_{c} ({", ".join(pins)}, .COUT({carry}[{c}]));'
+            )
+    lines.append("`else")
+    for seg in segments:
+        terms = [_padded(b, sh, seg.width) for b, sh in seg.value_terms if sh < seg.width]
+        lines.append(f"    assign t{seg.index} = {' + '.join(terms)};")
+    lines.append("`endif")
+
+
 def popcount_module(prefix: str, k: int, s: ClassSum, width: int, kind: str, registers: list[int]) -> PopcountText:
     """Module ``<prefix>_pop<k>``: ports ``clk`` (when registered), ``b<i>`` (term ``i``,
     weight ``s.terms[i][1]``) and ``count`` (``width`` bits) = ``s.offset + Σ weight·b``."""
@@ -86,7 +118,10 @@ def popcount_module(prefix: str, k: int, s: ClassSum, width: int, kind: str, reg
         if heap.height <= 2:
             break
         body.append(f"    // compressor stage {stage + 1}")
-        used.update(_counter(body, prefix, c) for c in heap.stage())
+        if kind == "chain":
+            _chain_stage(body, [c for c in heap.stage() if isinstance(c, Segment)], stage)
+        else:
+            used.update(_counter(body, prefix, c) for c in heap.stage())
         stage += 1
     r0, r1 = heap.rows()
     body.append(f"    wire [{width - 1}:0] r0 = {{{', '.join(reversed(r0))}}};")
@@ -127,34 +162,66 @@ class ArgmaxText:
     flip_flops: int
 
 
+def _bank(lines: list[str], index: int, signals: list[tuple[str, int]]) -> tuple[list[str], int]:
+    """Register ``signals`` (name, width) into ``reg q<index>``; literals stay literals. Returns
+    the names to read after the register and its flip-flops."""
+    live = [(s, n) for s, n in signals if "'" not in s]
+    total = sum(n for _, n in live)
+    lines.append(f"    reg [{total - 1}:0] q{index};")
+    lines.append(f"    always @(posedge clk) q{index} <= {{{', '.join(s for s, _ in reversed(live))}}};")
+    renamed, base = [], 0
+    for s, n in signals:
+        if "'" in s:
+            renamed.append(s)
+            continue
+        renamed.append(f"q{index}[{base + n - 1}:{base}]" if n > 1 else f"q{index}[{base}]")
+        base += n
+    return renamed, total
+
+
 def _tree(k: int, w: int, cw: int, budget: float | None) -> tuple[list[str], int, int]:
-    """Comparator tree: neighbours pair up (the left one holds the lower classes and wins ties)."""
+    """Comparator tree: neighbours pair up (the left one holds the lower classes and wins ties).
+    Each level is two steps for the stage budget, the comparison (a carry chain) and the
+    multiplexers it drives, so a register can go between them: it holds the comparison bit and
+    both candidates, and the next stage only multiplexes."""
     nodes = [(f"scores[{c * w + w - 1}:{c * w}]", f"{cw}'d{c}") for c in range(k)]
     levels = max(0, (k - 1).bit_length())
-    cuts = set(timing.cut_points([timing.LEVELS_COMPARE + timing.LEVELS_MUX] * levels, budget)) if budget else set()
+    steps = [timing.LEVELS_COMPARE, timing.LEVELS_MUX] * levels
+    cuts = set(timing.cut_points(steps, budget)) if budget else set()
     lines: list[str] = []
     regs = ffs = 0
     for lev in range(levels):
-        if lev in cuts:
-            bits = [x for b, i in nodes for x in (b, i)]
-            lines.append(f"    reg [{len(nodes) * (w + cw) - 1}:0] q{regs};")
-            lines.append(f"    always @(posedge clk) q{regs} <= {{{', '.join(reversed(bits))}}};")
-            base = 0
-            renamed = []
-            for _ in nodes:
-                renamed.append((f"q{regs}[{base + w - 1}:{base}]", f"q{regs}[{base + w + cw - 1}:{base + w}]"))
-                base += w + cw
-            nodes, ffs, regs = renamed, ffs + len(nodes) * (w + cw), regs + 1
-        nxt = []
-        for j in range(0, len(nodes) - 1, 2):
-            (bl, il), (br, ir) = nodes[j], nodes[j + 1]
-            tag = f"{lev}_{j // 2}"
+        if 2 * lev in cuts:
+            flat, n = _bank(lines, regs, [x for b, i in nodes for x in ((b, w), (i, cw))])
+            nodes, ffs, regs = list(zip(flat[0::2], flat[1::2])), ffs + n, regs + 1
+        pairs = [(nodes[j], nodes[j + 1], f"{lev}_{j // 2}") for j in range(0, len(nodes) - 1, 2)]
+        rest = [nodes[-1]] if len(nodes) % 2 else []
+        root = len(nodes) == 2  # the root's score is not needed, only its class
+        cmp = []
+        for (bl, _), (br, _), tag in pairs:
             lines.append(f"    wire r{tag} = {br} > {bl};")
-            if len(nodes) > 2:  # the root's score is not needed, only its class
-                lines.append(f"    wire [{w - 1}:0] b{tag} = r{tag} ? {br} : {bl};")
-            lines.append(f"    wire [{cw - 1}:0] i{tag} = r{tag} ? {ir} : {il};")
+            cmp.append(f"r{tag}")
+        if 2 * lev + 1 in cuts:
+            sig = [(r, 1) for r in cmp]
+            for (bl, il), (br, ir), _ in pairs:
+                sig += ([] if root else [(bl, w), (br, w)]) + [(il, cw), (ir, cw)]
+            sig += [(x, n) for b, i in rest for x, n in ((b, w), (i, cw))]
+            flat, n = _bank(lines, regs, sig)
+            cmp, flat = flat[: len(cmp)], flat[len(cmp) :]
+            per, regd = (2 if root else 4), []
+            for p, (_, _, tag) in enumerate(pairs):
+                f = flat[per * p : per * p + per]
+                regd.append((("", f[0]), ("", f[1]), tag) if root else ((f[0], f[2]), (f[1], f[3]), tag))
+            pairs = regd
+            rest = [(flat[-2], flat[-1])] if rest else []
+            ffs, regs = ffs + n, regs + 1
+        nxt = []
+        for r, ((bl, il), (br, ir), tag) in zip(cmp, pairs):
+            if not root:
+                lines.append(f"    wire [{w - 1}:0] b{tag} = {r} ? {br} : {bl};")
+            lines.append(f"    wire [{cw - 1}:0] i{tag} = {r} ? {ir} : {il};")
             nxt.append((f"b{tag}", f"i{tag}"))
-        nodes = nxt + ([nodes[-1]] if len(nodes) % 2 else [])
+        nodes = nxt + rest
     lines.append(f"    assign class_out = {nodes[0][1]};")
     return lines, regs, ffs
 

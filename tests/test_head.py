@@ -94,6 +94,7 @@ VARIANTS = [
     dict(popcount="fa", argmax="tree"),
     dict(popcount="gpc6", argmax="allpairs"),
     dict(popcount="gpc6", argmax="tree", fold=False),
+    dict(popcount="chain", argmax="tree"),
     dict(popcount="adder"),
 ]
 
@@ -201,3 +202,15 @@ def test_a_registered_heap_holds_each_term_once(kind):
     assert len(names) == len(set(names)) == 22
     read = {int(i) for i in re.findall(r"p0\[(\d+)\]", text)}
     assert read == set(range(22))
+
+
+def test_argmax_compare_and_mux_are_separate_steps():
+    """At one level per stage, the tree registers each comparison bit with both candidates and
+    multiplexes in the next stage: two registers per level but the last (its class register is
+    in the top); at two levels, a comparison and its multiplexer share a stage."""
+    from ldlgn.compiler.verilog_head import argmax_module
+
+    one, two = argmax_module("a", 10, 8, "tree", 1.0), argmax_module("a", 10, 8, "tree", 2.0)
+    assert one.registers == 7 and two.registers == 3
+    assert "q0 <= {" in one.text and "r0_0};" in one.text  # the first bank holds the comparison bits
+    assert "wire [7:0] b0_0 = q0[" in one.text
