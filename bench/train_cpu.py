@@ -14,7 +14,10 @@ fused as the trainer runs it on the CPU), median ms per step (forward + backward
 Discrete evaluation: samples/s of the bit-parallel Numba evaluator (``ldlgn.compiler.bitsim``) against the
 reference ``Netlist.predict`` on a random netlist of the same shape.
 
-Per phase (``--phases``, on by default): median wall and CPU ms of zero_grad, each layer's forward,
+Bound: the bytes a step must move (:func:`traffic_bytes`) over the speed at which one core copies
+random rows of the activations' size (:func:`gather_bandwidth`).
+
+Per phase (on by default, ``--no-phases`` skips it): median wall and CPU ms of zero_grad, each layer's forward,
 GroupSum + loss, each layer's backward and Adam, for both Numba variants. CPU time is the
 process's, all threads together: on a shared machine it is the steadier figure.
 
@@ -32,6 +35,7 @@ import time
 import numpy as np
 import torch
 from _timing import phase_times, time_steps, train_step
+from numba import njit
 from torch import nn
 
 from ldlgn.heap import retain_freed_memory
@@ -154,6 +158,44 @@ def _fmt(values: list[float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
 
 
+def traffic_bytes(n_in: int, width: int, depth: int, batch: int) -> int:
+    """Bytes a step moves at least (float32): each layer's forward reads two rows per gate and
+    writes one; its backward reads the output gradient and the other operand per reader slot, the
+    input rows once and writes the input gradient (the first layer: three rows per gate, no input
+    gradient); Adam reads parameters, gradients and both moments and writes three of them."""
+    row = 4 * batch
+    forward = depth * 3 * width * row
+    backward = 3 * width * row + (depth - 1) * (2 * 2 * width + 2 * width) * row
+    adam = 7 * 4 * 4 * width * depth
+    return forward + backward + adam
+
+
+def gather_bandwidth(width: int, batch: int, repeats: int = 30) -> float:
+    """Bytes per second of copying random rows of a (width, batch) float32 array on one core (read
+    and write counted): the gate kernels' access pattern without their arithmetic."""
+    rng = np.random.default_rng(2)
+    src = rng.random((width, batch), dtype=np.float32)
+    idx = rng.integers(0, width, 2 * width)
+    out = np.empty((2 * width, batch), dtype=np.float32)
+    _gather_rows(src, idx, out)  # compile
+    best = min(_timed(lambda: _gather_rows(src, idx, out)) for _ in range(repeats))
+    return 2 * out.nbytes / best
+
+
+@njit(cache=True)
+def _gather_rows(src, idx, out):
+    for i in range(idx.shape[0]):
+        row = idx[i]
+        for s in range(out.shape[1]):
+            out[i, s] = src[row, s]
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
 def random_netlist(n_features: int, width: int, depth: int, k: int, seed: int = 0):
     from ldlgn.compiler import lower
     from ldlgn.compiler.discrete import DiscreteLayer, DiscreteNet
@@ -231,6 +273,12 @@ def main():
         f"  fused / previous: {results['numba-chain'] / results['numba']:.2f}x wall, "
         f"{cpu['numba-chain'] / cpu['numba']:.2f}x CPU; heap retained between steps: {retain_freed_memory()} "
         "(LDLGN_RETAIN_HEAP=0 turns it off)"
+    )
+    traffic, bandwidth = traffic_bytes(n_in, width, depth, batch), gather_bandwidth(width, batch)
+    print(
+        f"  bound: a step moves >= {traffic / 1e6:.0f} MB; random {4 * batch}-byte rows move at "
+        f"{bandwidth / 1e9:.0f} GB/s on one core here (best of 30) -> >= {1e3 * traffic / bandwidth:.1f} ms "
+        f"of one core's time per step; the kernels' CPU time is in the phase split below"
     )
     if args.phases:
         print_phases({kind: names[kind] for kind in ("numba", "numba-chain")}, n_in, width, depth, k, x, y, steps)
