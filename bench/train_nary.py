@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 import torch
 from _timing import time_steps, train_step
@@ -27,13 +25,17 @@ from ldlgn.nary import NaryLayer
 ARITIES = (2, 3, 4, 6)
 
 
-def make_model(n: int, n_in: int, width: int, depth: int, k: int) -> nn.Module:
-    """``depth`` layers of ``width`` n-input gates (n = 2: today's ``LogicLayer``) and GroupSum."""
+def make_model(n: int, n_in: int, width: int, depth: int, k: int, fused: bool = True) -> nn.Module:
+    """``depth`` layers of ``width`` n-input gates (n = 2: today's ``LogicLayer``) and GroupSum;
+    ``fused=False``: n-input layers take the coefficient chain (:attr:`NaryLayer.fused`)."""
     dims = [n_in] + [width] * depth
     layers: list[nn.Module] = [
         LogicLayer(i, o, backend="numba") if n == 2 else NaryLayer(i, o, n, backend="numba")
         for i, o in zip(dims[:-1], dims[1:])
     ]
+    for layer in layers:
+        if isinstance(layer, NaryLayer):
+            layer.fused = fused
     return nn.Sequential(*layers, GroupSum(k, tau=10.0))
 
 
@@ -47,6 +49,10 @@ def main() -> None:
     p.add_argument("--width", type=int, default=2000)
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--steps", type=int, default=20, help="timed steps per model (median)")
+    p.add_argument("--arities", type=int, nargs="+", default=list(ARITIES[1:]), help="n > 2 to time beside n = 2")
+    p.add_argument(
+        "--chain", action="store_true", help="also the largest n at equal gates on the coefficient chain (fused off)"
+    )
     p.add_argument("--quick", action="store_true", help="width 500, 5 steps")
     args = p.parse_args()
     width, depth, steps = (500, args.depth, 5) if args.quick else (args.width, args.depth, args.steps)
@@ -59,37 +65,28 @@ def main() -> None:
         f"median of {steps} steps, models in turns; torch threads {torch.get_num_threads()}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    shapes = {"n=2": (2, width)}
-    for n in ARITIES[1:]:
-        shapes[f"n={n} equal gates"] = (n, width)
-        shapes[f"n={n} equal params"] = (n, equal_parameter_width(n, width, k))
+    shapes = {"n=2": (2, width, True)}
+    for n in args.arities:
+        shapes[f"n={n} equal gates"] = (n, width, True)
+        shapes[f"n={n} equal params"] = (n, equal_parameter_width(n, width, k), True)
+    if args.chain:
+        shapes[f"n={max(args.arities)} coeff. chain"] = (max(args.arities), width, False)
     loss = nn.CrossEntropyLoss()
     closures, params = {}, {}
-    for name, (n, w) in shapes.items():
-        model = make_model(n, n_in, w, depth, k)
+    for name, (n, w, fused) in shapes.items():
+        model = make_model(n, n_in, w, depth, k, fused)
         params[name] = sum(q.numel() for q in model.parameters())
         closures[name] = train_step(model, torch.optim.Adam(model.parameters(), lr=0.01), loss, x, y)
-    ms = time_steps(closures, steps, warmup=2)
-    cpu = cpu_times(closures, steps)
+    cpu: dict[str, float] = {}
+    ms = time_steps(closures, steps, warmup=2, cpu=cpu)  # wall and CPU time of the same steps
     base, cpu_base = ms["n=2"], cpu["n=2"]
     print("  wall-clock ms per step, and the CPU ms of all threads (steadier on a loaded machine):")
-    for name, (_n, w) in shapes.items():
+    for name, (_n, w, _fused) in shapes.items():
         print(
             f"  {name:18s} {depth} x {w:5d} gates {params[name]:8,d} params  {ms[name]:8.2f} ms/step  "
             f"{ms[name] / base:5.2f}x n=2 ({base:.2f} ms);  CPU {cpu[name]:8.2f} ms  "
             f"{cpu[name] / cpu_base:5.2f}x n=2 ({cpu_base:.2f} ms)"
         )
-
-
-def cpu_times(steps: dict, repeats: int) -> dict:
-    """Median CPU milliseconds (all threads of this process) per step of each closure, in turns."""
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            t0 = time.process_time()
-            step()
-            times[name].append(time.process_time() - t0)
-    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
 if __name__ == "__main__":

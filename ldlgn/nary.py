@@ -166,6 +166,10 @@ class NaryLayer(nn.Module):
     """
 
     inputs: torch.Tensor  # buffer, registered in __init__
+    #: on the Numba backend, hand the kernels the row values (and under ``sin`` the weights, the
+    #: estimator inside the layer's autograd node); False takes the coefficient chain of the torch
+    #: path (estimator, subset transform, kernels on coefficients), for comparison
+    fused: bool = True
 
     def __init__(
         self,
@@ -221,13 +225,15 @@ class NaryLayer(nn.Module):
         """The discretized gates as uint64 truth tables ``(out_dim,)``."""
         return pack_tables(self.table_bits())
 
-    def coefficients(self) -> torch.Tensor:
-        """Monomial coefficients: relaxed in training, of the exact 0/1 tables in eval."""
+    def row_values(self) -> torch.Tensor:
+        """Row values ``ω``: relaxed in training, the exact 0/1 tables in eval."""
         if self.training:
-            omega = P.row_values("iwp", self.estimator, self.weights)
-        else:
-            omega = self.table_bits().to(self.weights.dtype)
-        return coefficients(omega)
+            return P.row_values("iwp", self.estimator, self.weights)
+        return self.table_bits().to(self.weights.dtype)
+
+    def coefficients(self) -> torch.Tensor:
+        """Monomial coefficients of :meth:`row_values`."""
+        return coefficients(self.row_values())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_dim:
@@ -236,12 +242,17 @@ class NaryLayer(nn.Module):
             from .layers import _GradFactor
 
             x = _GradFactor.apply(x, self.grad_factor)
-        c = self.coefficients().to(x.dtype)
-        if self._use_numba(x):
+        if self._use_numba(x) and not self.fused:
             from .numba_nary import multilinear_numba
 
-            return multilinear_numba(x, self.inputs, c, self.reverse_index())
-        return multilinear_torch(x, self.inputs, c)
+            return multilinear_numba(x, self.inputs, self.coefficients().to(x.dtype), self.reverse_index())
+        if self._use_numba(x):  # the kernels take the row values and do the subset transform
+            from .numba_nary import multilinear_rows_numba, sin_rows_numba
+
+            if self.training and self.estimator == "sin" and self.weights.dtype == torch.float32:
+                return sin_rows_numba(x, self.inputs, self.weights, self.reverse_index())  # one node
+            return multilinear_rows_numba(x, self.inputs, self.row_values().to(x.dtype), self.reverse_index())
+        return multilinear_torch(x, self.inputs, self.coefficients().to(x.dtype))
 
     def _use_numba(self, x: torch.Tensor) -> bool:
         cpu32 = x.device.type == "cpu" and x.dtype == torch.float32

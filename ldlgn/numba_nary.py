@@ -24,7 +24,15 @@ from numba import njit, prange
 from . import numba_kernels as _nk  # the threading layer default is set on import
 from .numba_nary_kernels import BACKWARD, FORWARD
 
-__all__ = ["build_reverse_index", "multilinear_numba", "MultilinearFunction", "SubsetTransform"]
+__all__ = [
+    "build_reverse_index",
+    "multilinear_numba",
+    "multilinear_rows_numba",
+    "sin_rows_numba",
+    "SinRowsFunction",
+    "MultilinearFunction",
+    "SubsetTransform",
+]
 
 _FM = _nk._FM
 
@@ -119,45 +127,96 @@ class SubsetTransform(torch.autograd.Function):
 
 
 # ---- autograd ---------------------------------------------------------------------------------
+def _layer_forward(ctx, x: torch.Tensor, c: torch.Tensor, idx_np, reverse_index, rows: bool) -> torch.Tensor:
+    """The forward kernel; keeps what :func:`_layer_backward` needs on ``ctx``."""
+    xT = _nk._gate_major(x)
+    c_np = np.ascontiguousarray(c.detach().numpy())
+    batch, gates = x.shape[0], idx_np.shape[0]
+    yT = torch.empty((gates, batch), dtype=torch.float32)
+    coef = np.empty_like(c_np)  # the monomial coefficients, for the backward pass (unread without a batch)
+    if gates and batch:
+        FORWARD[idx_np.shape[1]](xT, idx_np, c_np, rows, yT.numpy(), coef)
+    ctx.save_for_backward(x)  # keeps x, whose gate-major view xT is, alive
+    ctx.parts = (xT, coef, idx_np, reverse_index, rows)
+    return yT.t()
+
+
+def _layer_backward(ctx, grad_y: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """The backward kernel and the gather over the inverse index: ``(grad x or None, grad c)``."""
+    xT, c_np, idx_np, reverse_index, rows = ctx.parts
+    gT = _nk._gate_major(grad_y.to(torch.float32))
+    n_in, batch = xT.shape
+    gates, n = idx_np.shape
+    run = bool(gates and batch)
+    gc = torch.empty((gates, c_np.shape[1]), dtype=torch.float32) if run else torch.zeros(c_np.shape)
+    dyT = np.empty((gates * n, batch), dtype=np.float32)
+    if run:
+        BACKWARD[n](xT, idx_np, c_np, rows, gT, dyT, gc.numpy())
+    gx = None
+    if ctx.needs_input_grad[0]:
+        if reverse_index is None:
+            reverse_index = _reverse_index(idx_np, n_in)
+        gxT = torch.empty((n_in, batch), dtype=torch.float32) if run else torch.zeros((n_in, batch))
+        if run:
+            _gather_inputs(dyT, reverse_index[0], reverse_index[1], gxT.numpy())
+        gx = gxT.t()
+    return gx, gc
+
+
 class MultilinearFunction(torch.autograd.Function):
-    """Autograd wrapper of the kernels; use :func:`multilinear_numba`."""
+    """Autograd wrapper of the kernels; use :func:`multilinear_numba` or :func:`multilinear_rows_numba`.
+
+    ``c`` holds monomial coefficients, or with ``rows`` row values: then the kernels take each gate's
+    subset transform in registers and return the gradient of the row values."""
 
     @staticmethod
-    def forward(ctx, x, c, idx_np, reverse_index):
-        xT = _nk._gate_major(x)
-        c_np = np.ascontiguousarray(c.detach().numpy())
-        batch, gates = x.shape[0], idx_np.shape[0]
-        yT = torch.empty((gates, batch), dtype=torch.float32)
-        if gates and batch:
-            FORWARD[idx_np.shape[1]](xT, idx_np, c_np, yT.numpy())
-        ctx.save_for_backward(x, c)
-        ctx.idx = (idx_np, reverse_index)
-        ctx.xT = xT
-        return yT.t()
+    def forward(ctx, x, c, idx_np, reverse_index, rows):
+        return _layer_forward(ctx, x, c, idx_np, reverse_index, rows)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_y):
-        _x, c = ctx.saved_tensors
-        idx_np, reverse_index = ctx.idx
-        xT = ctx.xT
-        c_np = np.ascontiguousarray(c.detach().numpy())
-        gT = _nk._gate_major(grad_y.to(torch.float32))
-        n_in, batch = xT.shape
-        gates, n = idx_np.shape
-        gc = torch.zeros((gates, c_np.shape[1]), dtype=torch.float32)
-        dyT = np.empty((gates * n, batch), dtype=np.float32)
-        if gates and batch:
-            BACKWARD[n](xT, idx_np, c_np, gT, dyT, gc.numpy())
-        gx = None
-        if ctx.needs_input_grad[0]:
-            if reverse_index is None:
-                reverse_index = _reverse_index(idx_np, n_in)
-            gxT = torch.zeros((n_in, batch), dtype=torch.float32)
-            if gates and batch:
-                _gather_inputs(dyT, reverse_index[0], reverse_index[1], gxT.numpy())
-            gx = gxT.t()
-        return gx, (gc if ctx.needs_input_grad[1] else None), None, None
+        gx, gc = _layer_backward(ctx, grad_y)
+        return gx, (gc if ctx.needs_input_grad[1] else None), None, None, None
+
+
+class SinRowsFunction(torch.autograd.Function):
+    """The layer from the IWP weights ``Ω`` under the ``sin`` estimator in one autograd node:
+    ``ω = 0.5 + 0.5·sin Ω`` and its slope ``0.5·cos Ω`` by vectorized torch passes, the gates by the
+    kernels on ``ω``, and in the backward pass ``∂L/∂Ω = ∂L/∂ω · slope`` in place; the values and
+    gradients of autograd through :func:`ldlgn.parametrization.row_values` (float32 rounding aside),
+    without its intermediate tensors and nodes."""
+
+    @staticmethod
+    def forward(ctx, x, weights, idx_np, reverse_index):
+        w = weights.detach()
+        ctx.slope = torch.cos(w).mul_(0.5)
+        return _layer_forward(ctx, x, torch.sin(w).mul_(0.5).add_(0.5), idx_np, reverse_index, True)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_y):
+        gx, gomega = _layer_backward(ctx, grad_y)
+        return gx, (gomega.mul_(ctx.slope) if ctx.needs_input_grad[1] else None), None, None
+
+
+def _checked(x: torch.Tensor, idx, c: torch.Tensor, reverse_index, what: str) -> np.ndarray:
+    """The connections as int64 numpy after checking every argument; ``ValueError`` names the first
+    that does not fit."""
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32 or x.device.type != "cpu" or x.ndim != 2:
+        raise ValueError("the numba backend needs a float32 CPU tensor x of shape (batch, n_in)")
+    idx_np = _index_matrix(idx)
+    gates, n = idx_np.shape
+    if c.dtype != torch.float32 or c.device.type != "cpu" or tuple(c.shape) != (gates, 1 << n):
+        raise ValueError(
+            f"{what} must be a float32 CPU tensor of shape ({gates}, {1 << n}), got {c.dtype} {tuple(c.shape)}"
+        )
+    n_in = x.shape[1]
+    if idx_np.size and (idx_np.min() < 0 or idx_np.max() >= n_in):
+        raise ValueError(f"connection indices must be in 0..{n_in - 1} (x has {n_in} columns)")
+    if reverse_index is not None and (reverse_index[0].shape != (n_in + 1,) or reverse_index[1].shape != (gates * n,)):
+        raise ValueError("reverse_index does not match the connections (rebuild it with build_reverse_index)")
+    return idx_np
 
 
 def multilinear_numba(x: torch.Tensor, idx, c: torch.Tensor, reverse_index=None) -> torch.Tensor:
@@ -165,15 +224,20 @@ def multilinear_numba(x: torch.Tensor, idx, c: torch.Tensor, reverse_index=None)
     :func:`ldlgn.nary.multilinear_torch`. ``x (batch, n_in)`` float32 CPU, ``idx (gates, n)``,
     ``c (gates, 2**n)`` float32; ``reverse_index`` the optional cached :func:`build_reverse_index`.
     Returns ``(batch, gates)``, a transposed view of a gate-major buffer."""
-    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32 or x.device.type != "cpu" or x.ndim != 2:
-        raise ValueError("the numba backend needs a float32 CPU tensor x of shape (batch, n_in)")
-    idx_np = _index_matrix(idx)
-    gates, n = idx_np.shape
-    if c.dtype != torch.float32 or c.device.type != "cpu" or tuple(c.shape) != (gates, 1 << n):
-        raise ValueError(f"c must be a float32 CPU tensor of shape ({gates}, {1 << n}), got {c.dtype} {tuple(c.shape)}")
-    n_in = x.shape[1]
-    if idx_np.size and (idx_np.min() < 0 or idx_np.max() >= n_in):
-        raise ValueError(f"connection indices must be in 0..{n_in - 1} (x has {n_in} columns)")
-    if reverse_index is not None and (reverse_index[0].shape != (n_in + 1,) or reverse_index[1].shape != (gates * n,)):
-        raise ValueError("reverse_index does not match the connections (rebuild it with build_reverse_index)")
-    return MultilinearFunction.apply(x, c, idx_np, reverse_index)
+    idx_np = _checked(x, idx, c, reverse_index, "c")
+    return MultilinearFunction.apply(x, c, idx_np, reverse_index, False)
+
+
+def multilinear_rows_numba(x: torch.Tensor, idx, omega: torch.Tensor, reverse_index=None) -> torch.Tensor:
+    """:func:`multilinear_numba` of ``coefficients(omega)`` from the row values ``omega (gates,
+    2**n)``, with the subset transform and its transpose inside the kernels: no coefficient tensor
+    and no autograd node of its own. ``idx`` may be the int64 numpy matrix a layer caches."""
+    idx_np = _checked(x, idx, omega, reverse_index, "omega")
+    return MultilinearFunction.apply(x, omega, idx_np, reverse_index, True)
+
+
+def sin_rows_numba(x: torch.Tensor, idx, weights: torch.Tensor, reverse_index=None) -> torch.Tensor:
+    """:func:`multilinear_rows_numba` of ``row_values("iwp", "sin", weights)`` in one autograd node
+    (:class:`SinRowsFunction`)."""
+    idx_np = _checked(x, idx, weights, reverse_index, "weights")
+    return SinRowsFunction.apply(x, weights, idx_np, reverse_index)

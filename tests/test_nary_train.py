@@ -15,7 +15,7 @@ from ldlgn.connections import make_nary_connections
 from ldlgn.layers import LogicLayer
 from ldlgn.model import LogicNet
 from ldlgn.nary import NaryLayer, coefficients, init_nary_weights, mobius_matrix, multilinear_torch, pack_tables
-from ldlgn.numba_nary import build_reverse_index, multilinear_numba
+from ldlgn.numba_nary import build_reverse_index, multilinear_numba, multilinear_rows_numba
 
 ARITIES = [2, 3, 4, 5, 6]
 
@@ -93,6 +93,50 @@ def test_numba_equals_torch(n, batch):
     for a, b in zip(*out):
         torch.testing.assert_close(a, b, atol=1e-5 * max(1, batch), rtol=1e-4)
     assert (out[0][1][:, 28:] == 0).all()  # unread inputs get no gradient
+
+
+@pytest.mark.parametrize("n", ARITIES)
+@pytest.mark.parametrize("batch", [1, 37])
+def test_numba_on_row_values_equals_torch(n, batch):
+    """The kernels that take the row values (the subset transform and its transpose in registers)
+    against torch on the coefficients: outputs and the gradients of x and of the row values."""
+    x, idx, omega = random_case(n, gates=70, n_in=30, batch=batch, seed=1, dtype=torch.float32)
+    g = torch.randn(batch, idx.shape[0])
+    out = []
+    for numba in (True, False):
+        xr, wr = x.clone().requires_grad_(True), omega.clone().requires_grad_(True)
+        y = multilinear_rows_numba(xr, idx, wr) if numba else multilinear_torch(xr, idx, coefficients(wr))
+        out.append((y.detach(), *torch.autograd.grad(y, (xr, wr), g)))
+    for a, b in zip(*out):
+        torch.testing.assert_close(a, b, atol=1e-5 * max(1, batch), rtol=1e-4)
+    tables = torch.randint(2, (idx.shape[0], 1 << n)).float()  # 0/1 rows on 0/1 inputs: exact
+    corners = torch.randint(2, (batch, 30)).float()
+    assert torch.equal(
+        multilinear_rows_numba(corners, idx, tables), multilinear_torch(corners, idx, coefficients(tables))
+    )
+
+
+@pytest.mark.parametrize("n", [3, 6])
+@pytest.mark.parametrize("estimator", ["sin", "sigmoid"])
+def test_numba_layer_equals_torch_layer(n, estimator):
+    """A training layer on Numba (``sin``: the estimator inside the layer's one autograd node)
+    against the torch layer: outputs and the gradients of the input and of the weights."""
+    torch.manual_seed(n)
+    fast = NaryLayer(30, 40, n, estimator=estimator, backend="numba")
+    slow = NaryLayer(30, 40, n, estimator=estimator, backend="torch")
+    slow.load_state_dict(fast.state_dict())
+    x = torch.rand(17, 30)
+    g = torch.randn(17, 40)
+    out = []
+    for layer in (fast, slow):
+        xr = x.clone().requires_grad_(True)
+        y = layer(xr)
+        out.append((y.detach(), *torch.autograd.grad(y, (xr, layer.weights), g)))
+    for a, b in zip(*out):
+        torch.testing.assert_close(a, b, atol=2e-5, rtol=1e-4)
+    fast.eval(), slow.eval()
+    corners = torch.randint(2, (17, 30)).float()
+    assert torch.equal(fast(corners), slow(corners))  # eval: the discrete gates, exactly
 
 
 def test_numba_backward_without_input_gradient():
