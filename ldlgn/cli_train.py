@@ -113,7 +113,8 @@ def _add_optimizer_options(p, d) -> None:
         default=None,
         help="start from a named recipe; options given explicitly override it. cifar-paper: the IWP "
         "paper's CIFAR recipe (cifar100, 128000 gates x 4 layers (--depth 4*D for depth scale D), "
-        "tau 100, Adam lr 0.01, batch 100, 10%% validation, 3 thresholds, --augment, 250000 steps)",
+        "tau 100, Adam lr 0.01, batch 100, 10%% validation, 3 thresholds, --augment, 250000 steps); "
+        "cdlgn-digits: digits, --arch cdlgn-digits, 7 thresholds, tau 6 (docs/convolutions.md)",
     )
 
 

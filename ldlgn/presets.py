@@ -8,6 +8,11 @@ thresholds per channel (``x > 63, 127, 191``: the paper's ``x/255 > 1/4, 1/2, 3/
 resized crops and flips, 250,000 steps, an evaluation every 1,000 steps, IWP with the sine
 estimator and residual initialization (``--param op`` gives the OP run of the same recipe: OP's
 residual init puts logit 5 on "pass A", as the paper's code does).
+
+``cdlgn-digits`` is the convolutional digits recipe of docs/convolutions.md: the ``cdlgn-digits``
+architecture with seven thermometer thresholds and ``τ = 6``: over seeds 0–9 it is 0.006 more
+accurate than the best fully connected digits network, with fewer gates; at three thresholds and
+``τ = 10`` the architecture only ties that network, with more gates.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "steps": 250_000,
         "eval_every": 1_000,
     },
+    "cdlgn-digits": {"data": "digits", "arch": "cdlgn-digits", "num_thresholds": 7, "tau": 6.0},
 }
 
 __all__ = ["PRESETS", "apply_preset", "preset_config"]

@@ -82,6 +82,20 @@ def test_image_shapes():
         arch.image_shape((30,))
 
 
+def test_cdlgn_digits_recipe_is_the_preset_with_seven_thresholds_and_explicit_options_win():
+    from ldlgn.cli import _given_train_options, build_parser
+    from ldlgn.presets import apply_preset, preset_config
+
+    cfg = preset_config("cdlgn-digits")
+    cfg.check()
+    assert (cfg.data, cfg.arch, cfg.num_thresholds, cfg.tau, cfg.steps) == ("digits", "cdlgn-digits", 7, 6.0, 2000)
+    argv = ["train", "--out", "x", "--preset", "cdlgn-digits", "--seed", "3", "--thresholds", "3"]
+    args = build_parser().parse_args(argv)
+    values = {k: getattr(args, k) for k in TrainConfig.__dataclass_fields__}
+    merged = apply_preset(args.preset, values, _given_train_options(argv, values))
+    assert (merged["arch"], merged["tau"], merged["num_thresholds"], merged["seed"]) == ("cdlgn-digits", 6.0, 3, 3)
+
+
 def test_train_config_checks_the_spec():
     TrainConfig(arch="cdlgn-digits").check()
     with pytest.raises(ValueError, match="last layer must be fc"):

@@ -336,3 +336,29 @@ def test_cdlgn_depth_example_and_the_run_plots_of_a_conv_net(tmp_path):
     counts = gate_counts(checkpoint.load(run / "model.pt"))  # conv rows count tree gates per channel
     assert counts.shape == (4, 16) and counts[0].sum() == 4 * 3
     assert len(write_run_plots(run)) == 2
+
+
+@pytest.mark.slow
+def test_cdlgn_vs_fc_example_reports_every_seed_and_the_paired_summary(tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "cdlgn_vs_fc.py"
+    p = subprocess.run(
+        [sys.executable, str(script), "--short", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600
+    )
+    assert p.returncode == 0, p.stderr
+    runs = re.findall(r"^\s*(\d+) (fc|conv)\s+([\d.]+)\s+(\d+)$", p.stdout, re.M)
+    assert [(int(s), n) for s, n, _, _ in runs] == [(0, "fc"), (0, "conv"), (1, "fc"), (1, "conv")]
+    for seed, label, _, gates in runs:  # each row is the run's own checkpoint, compiled
+        model = checkpoint.load(tmp_path / f"{label}-seed{seed}" / "model.pt")
+        assert int(gates) == optimize(lower(model.discrete()))[0].num_gates
+    summary = {
+        n: (float(m), float(d)) for n, m, d in re.findall(r"^(fc|conv)\s+([\d.]+)\s.*\s([+-][\d.]+)$", p.stdout, re.M)
+    }
+    acc = {n: [float(a) for _, m, a, _ in runs if m == n] for n in ("fc", "conv")}
+    assert summary["fc"] == (pytest.approx(sum(acc["fc"]) / 2, abs=1e-4), 0.0)
+    diff = sum(c - f for c, f in zip(acc["conv"], acc["fc"])) / 2  # paired per seed
+    assert summary["conv"] == (pytest.approx(sum(acc["conv"]) / 2, abs=1e-4), pytest.approx(diff, abs=1e-4))
