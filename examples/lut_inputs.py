@@ -11,6 +11,8 @@ Yosys ``abc -lut 6``) is recorded too. Writes ``OUT/results.json`` and ``OUT/lut
 
     python examples/lut_inputs.py                          # n = 2 3 4 6, widths by n, 2000 steps
     python examples/lut_inputs.py --short --out /tmp/x     # seconds-long smoke run
+    python examples/lut_inputs.py --arities 6 --depth 2 --widths 300 --thresholds 7 \
+        --connections random-cover --steps 3000 --seed 2    # one search point (a seed is a split)
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--widths", type=int, nargs="+", default=None, help="widths for every n (default: by n)")
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--thresholds", type=int, default=3)
+    p.add_argument("--encoding", default="uniform", help="threshold placement: uniform or quantile")
+    p.add_argument("--connections", default="random", help="random, unique or random-cover")
+    p.add_argument("--mu", type=float, default=None, help="residual-init shift (default: the estimator's)")
     p.add_argument("--yosys", action="store_true", help="also the total LUT-6 of the Verilog design (slower)")
     add_run_options(p, steps=2000, eval_every=100)
     return parse_with_short(p, argv, "runs/lut_inputs", SHORT)
@@ -64,7 +69,7 @@ def run_one(args, ds, n: int, width: int, out: Path) -> dict:
     from ldlgn.compiler.pipeline import compile_model
 
     tau = args.tau or round(math.sqrt(width / ds.num_classes), 1)
-    run = out / f"n{n}_w{width}"
+    run = out / f"n{n}_w{width}_s{args.seed}"
     cfg = TrainConfig(
         data=args.data,
         width=width,
@@ -74,6 +79,9 @@ def run_one(args, ds, n: int, width: int, out: Path) -> dict:
         seed=args.seed,
         lr=args.lr,
         num_thresholds=args.thresholds,
+        encoding=args.encoding,
+        connections=args.connections,
+        mu=args.mu,
         gate_inputs=n,
         eval_every=args.eval_every,
         device=args.device,
@@ -87,6 +95,8 @@ def run_one(args, ds, n: int, width: int, out: Path) -> dict:
         "gate_inputs": n,
         "width": width,
         "depth": args.depth,
+        "seed": args.seed,
+        "thresholds": args.thresholds,
         "tau": tau,
         "parameters": metrics["parameters"],
         "test_acc_discrete": metrics["test_acc_discrete"],
