@@ -1,10 +1,11 @@
 """Numba training step of n-input gates (IWP, 2**n parameters per gate) beside two-input gates.
 
-Shape: 400 inputs → depth × width gates, GroupSum k=10, batch 100, Adam lr 0.01; median ms per
-step (forward + backward + Adam) of the Numba kernels for n = 2 (``LogicLayer``, today's kernels,
-the baseline) and n = 3, 4, 6 (``NaryLayer``, :mod:`ldlgn.numba_nary`), all timed in turns in one
-run, at equal gate count (every n at ``--width``) and at equal parameter count (n-input layers
-``width·4 / 2**n`` gates, rounded up to a multiple of k).
+Shape: 400 inputs → depth × width gates, GroupSum k=10, batch 100, Adam lr 0.01 (fused, as
+``ldlgn.train_step`` runs it on the CPU); median wall-clock and CPU ms per step (forward + backward
++ Adam) of the Numba kernels for n = 2 (``LogicLayer``, today's kernels, the baseline) and n = 3,
+4, 6 (``NaryLayer``, :mod:`ldlgn.numba_nary`), all timed in turns in one run, at equal gate count
+(every n at ``--width``) and at equal parameter count (n-input layers ``width·4 / 2**n`` gates,
+rounded up to a multiple of k); ``--chain`` adds the largest n on the coefficient chain.
 
 Run: ``OMP_WAIT_POLICY=passive NUMBA_THREADING_LAYER=workqueue python bench/train_nary.py``
 (``--quick`` for a smaller shape).
@@ -76,7 +77,8 @@ def main() -> None:
     for name, (n, w, fused) in shapes.items():
         model = make_model(n, n_in, w, depth, k, fused)
         params[name] = sum(q.numel() for q in model.parameters())
-        closures[name] = train_step(model, torch.optim.Adam(model.parameters(), lr=0.01), loss, x, y)
+        opt = torch.optim.Adam(model.parameters(), lr=0.01, fused=True)  # as the trainer runs it on the CPU
+        closures[name] = train_step(model, opt, loss, x, y)
     cpu: dict[str, float] = {}
     ms = time_steps(closures, steps, warmup=2, cpu=cpu)  # wall and CPU time of the same steps
     base, cpu_base = ms["n=2"], cpu["n=2"]
