@@ -5,7 +5,8 @@ steps) and an MNIST-shaped random net (400 comparators → 6 layers × 8000 gate
 Variants: the legacy head (``legacy-*``: binary adder trees, comparator-tree argmax) against the
 compressor head, each combinational (``comb``), registered every 2 logic levels (``every2``), and
 ``auto`` (registers placed by estimated LUT levels per stage); ``gpc6-*`` use 6:3 counters, the
-popcount for LUT-6 devices (the default full adders suit 4-input LUTs).
+popcount for LUT-6 devices (the default full adders suit 4-input LUTs), ``chain-*`` the carry-chain
+segments for ECP5; ``*auto1`` allows one estimated LUT level per stage instead of the default.
 
     python bench/fpga.py [--model runs/digits/model.pt] [--targets lut6,ecp5-25k] [--mnist]
 
@@ -36,6 +37,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "comb": dict(),
     "every2": dict(pipeline_every=2),
     "auto": dict(pipeline_every="auto"),
+    "auto1": dict(pipeline_every="auto", stage_levels=1),
+    "chain-comb": dict(popcount="chain"),
+    "chain-auto": dict(popcount="chain", pipeline_every="auto"),
+    "chain-auto1": dict(popcount="chain", pipeline_every="auto", stage_levels=1),
     "gpc6-comb": dict(popcount="gpc6"),
     "gpc6-auto": dict(popcount="gpc6", pipeline_every="auto"),
 }
@@ -81,7 +86,8 @@ def row(design: str, variant: str, target: str, s: dict) -> str:
     return (
         f"{design:<7} {variant:<24} {target:<10} {s['luts']:>6} {s['comb_cells']:>6} {s['flip_flops']:>6} "
         f"{parts['popcount']:>6} {s['popcount_luts_per_counted_bit'] or 0:>5.2f} {parts['argmax']:>5} "
-        f"{fmax:>5} {s['latency_cycles']:>3} {lat_ns:>5} {sum(s['seconds'].values()):>6.0f}"
+        f"{fmax:>5} {s['latency_cycles']:>3} {lat_ns:>5} {s['seconds']['synthesis']:>6.0f} "
+        f"{s['seconds']['place_and_route']:>6.0f}"
     )
 
 
@@ -100,7 +106,7 @@ def main() -> None:
         designs.append(("mnist", mnist_shaped(), ["lut6"]))
     print(
         f"{'design':<7} {'variant':<24} {'target':<10} {'LUTs':>6} {'LUTeq':>6} {'FFs':>6} {'pop':>6} "
-        f"{'L/bit':>5} {'amax':>5} {'Fmax':>5} {'cyc':>3} {'ns':>5} {'sec':>6}"
+        f"{'L/bit':>5} {'amax':>5} {'Fmax':>5} {'cyc':>3} {'ns':>5} {'synth':>6} {'pnr':>6}"
     )
     for dname, net, targets in designs:
         for variant in args.variants.split(","):

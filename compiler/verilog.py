@@ -154,7 +154,8 @@ def emit_verilog(
     wherever a stage would exceed ``stage_levels`` estimated LUT levels, in the core, the
     popcounts and the argmax alike (:mod:`ldlgn.compiler.timing`); ``fmax_mhz`` picks that
     budget from a clock target. ``popcount``: ``"fa"`` (full-adder compressor tree, for 4-input
-    LUTs with carry chains), ``"gpc6"`` (6:3 counters, for 6-input LUTs) or ``"adder"`` (the
+    LUTs with carry chains), ``"gpc6"`` (6:3 counters, for 6-input LUTs), ``"chain"`` (counters in
+    ECP5 carry cells when ``LDLGN_ECP5`` is defined, arithmetic otherwise) or ``"adder"`` (the
     legacy head: a binary adder tree per class); ``argmax``: ``"tree"``, ``"allpairs"`` or
     ``"auto"``; ``fold``: fold constant, repeated and complementary outputs (default: yes, except
     for the legacy head). ``chunk_size``: most gates (or register bits) per generated module.

@@ -45,10 +45,10 @@ def _add_compile(sub) -> None:
     )
     p.add_argument(
         "--popcount",
-        choices=("fa", "gpc6", "adder"),
+        choices=("fa", "gpc6", "chain", "adder"),
         default=None,
         help="Verilog: popcount as full-adder compressor tree (4-input LUT FPGAs, default), 6:3 counter tree "
-        "(6-input LUTs) or the legacy binary adder tree",
+        "(6-input LUTs), carry-chain counters (ECP5 CCU2C cells) or the legacy binary adder tree",
     )
     p.add_argument("--argmax", choices=("auto", "tree", "allpairs"), default=None, help="Verilog: argmax structure")
     p.add_argument("--no-fold", action="store_true", help="Verilog: count every output (no folding of the head)")
