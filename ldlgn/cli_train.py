@@ -66,7 +66,8 @@ def _add_network_options(p, d) -> None:
         help="network architecture instead of --width/--depth, for image data: comma-separated "
         "conv:OUT[:K][:stride=S][:pad=P][:depth=D][:group=G], pool[:K][:stride=S][:pad=P] and fc:WIDTH "
         "items ending in fc, e.g. conv:16:3,pool,fc:2000 (docs/convolutions.md), or a preset: "
-        + ", ".join(ARCH_PRESETS),
+        + ", ".join(ARCH_PRESETS)
+        + " (a preset with a --preset recipe of its name, cdlgn-digits, trains with that recipe)",
     )
     p.add_argument("--tau", type=float, default=d.tau)
     p.add_argument("--param", dest="parametrization", choices=PARAMETRIZATIONS, default=d.parametrization)
@@ -152,10 +153,17 @@ def _run_train(args) -> int:
     from .train import train
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
-    if args.preset:
+    preset = args.preset or _recipe_of_arch(values["arch"])
+    if preset:
         from .presets import apply_preset
 
-        values = apply_preset(args.preset, values, given_train_options(getattr(args, "argv", None), values))
+        given = given_train_options(getattr(args, "argv", None), values)
+        if not args.preset:
+            print(
+                f"--arch {preset}: trained with its recipe (--preset {preset}); options given explicitly win",
+                file=sys.stderr,
+            )
+        values = apply_preset(preset, values, given)
     cfg = TrainConfig(**values)
     m = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
     if not m:  # a data-parallel rank other than 0: rank 0 reports
@@ -176,6 +184,14 @@ def _run_train(args) -> int:
         except MissingExtraError as err:  # the model is saved: plots are a bonus, not a failure
             print(f"plots skipped: {err}", file=sys.stderr)
     return 0
+
+
+def _recipe_of_arch(arch: str | None) -> str | None:
+    """A named architecture that has a training recipe of its own name (e.g. ``cdlgn-digits``): its
+    encoder and temperature belong to the accuracy it is known for, so ``--arch NAME`` alone uses them."""
+    from .presets import PRESETS
+
+    return arch if arch in PRESETS and PRESETS[arch].get("arch") == arch else None
 
 
 def given_train_options(argv, values: dict) -> set[str]:

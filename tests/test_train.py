@@ -215,3 +215,21 @@ def test_preset_sets_the_recipe_and_explicit_options_win(tmp_path):
     cfg = preset_config("cifar-paper", depth=20)
     assert (cfg.width, cfg.depth, cfg.tau, cfg.augment, cfg.num_thresholds) == (128_000, 20, 100.0, True, 3)
     assert set(PRESETS["cifar-paper"]) <= set(TrainConfig.__dataclass_fields__)
+
+
+@pytest.mark.parametrize(
+    ("extra", "tau", "thresholds"),
+    [([], 6.0, 7), (["--tau", "10"], 10.0, 7), (["--preset", "cdlgn-digits", "--thresholds", "3"], 6.0, 3)],
+)
+def test_a_named_arch_with_a_recipe_trains_with_it(tmp_path, capsys, extra, tau, thresholds):
+    """`ldlgn train --data digits --arch cdlgn-digits` is the recipe's run; explicit options win."""
+    import json
+
+    from ldlgn.cli import main
+
+    argv = ["train", "--data", "digits", "--arch", "cdlgn-digits", "--steps", "2", "--eval-every", "2"]
+    assert main([*argv, "--out", str(tmp_path), "--no-progress", "--no-plots", *extra]) == 0
+    cfg = json.loads((tmp_path / "metrics.json").read_text())["config"]
+    assert (cfg["arch"], cfg["tau"], cfg["num_thresholds"]) == ("cdlgn-digits", tau, thresholds)
+    err = capsys.readouterr().err
+    assert ("trained with its recipe" in err) == ("--preset" not in extra)
