@@ -41,17 +41,9 @@ class LutNetlist(NodeIds):
     name: str = "net"
 
     def __post_init__(self):
-        self.input_feature = np.ascontiguousarray(self.input_feature, dtype=np.int32)
-        self.input_threshold = np.ascontiguousarray(self.input_threshold, dtype=np.int64)
-        fanin = np.asarray(self.fanin)
-        if fanin.size == 0:
-            fanin = fanin.reshape(0, MAX_ARITY)
-        self.fanin = np.ascontiguousarray(fanin, dtype=np.int32)
+        self._normalize_shared(MAX_ARITY)
         self.arity = np.ascontiguousarray(self.arity, dtype=np.uint8).reshape(-1)
         self.table = np.ascontiguousarray(tt.as_table_words(self.table).reshape(-1))
-        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
-        self.num_features, self.input_bits = int(self.num_features), int(self.input_bits)
-        self.num_classes = int(self.num_classes)
 
     @property
     def max_arity(self) -> int:

@@ -23,10 +23,26 @@ class NodeIds:
     alike (constants, comparator inputs, gates)."""
 
     input_feature: np.ndarray
+    input_threshold: np.ndarray
+    num_features: int
+    fanin: np.ndarray
     table: np.ndarray
     outputs: np.ndarray
     num_classes: int
     input_bits: int
+
+    def _normalize_shared(self, pins: int) -> None:
+        """Arrays to their contiguous dtypes and sizes to ints, for the fields both netlists have;
+        ``fanin`` gets ``pins`` columns (``[]`` is accepted for a net without gates)."""
+        self.input_feature = np.ascontiguousarray(self.input_feature, dtype=np.int32)
+        self.input_threshold = np.ascontiguousarray(self.input_threshold, dtype=np.int64)
+        fanin = np.asarray(self.fanin)
+        if fanin.size == 0:
+            fanin = fanin.reshape(0, pins)
+        self.fanin = np.ascontiguousarray(fanin, dtype=np.int32)
+        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
+        self.num_features, self.input_bits = int(self.num_features), int(self.input_bits)
+        self.num_classes = int(self.num_classes)
 
     @property
     def num_inputs(self) -> int:
@@ -69,17 +85,8 @@ class Netlist(NodeIds):
     name: str = "net"
 
     def __post_init__(self):
-        self.input_feature = np.ascontiguousarray(self.input_feature, dtype=np.int32)
-        self.input_threshold = np.ascontiguousarray(self.input_threshold, dtype=np.int64)
-        fanin = np.asarray(self.fanin)
-        if fanin.size == 0:  # accept [] for a net without gates
-            fanin = fanin.reshape(0, 2)
-        self.fanin = np.ascontiguousarray(fanin, dtype=np.int32)
+        self._normalize_shared(2)
         self.table = np.ascontiguousarray(self.table, dtype=np.uint8)
-        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int32)
-        self.num_features = int(self.num_features)
-        self.input_bits = int(self.input_bits)
-        self.num_classes = int(self.num_classes)
 
     def validate(self) -> Netlist:
         """Raise ``ValueError`` naming the first broken invariant; return self."""

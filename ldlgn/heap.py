@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
 import sys
@@ -26,24 +27,16 @@ MMAP_THRESHOLD = 32 << 20
 #: free memory at the top of the heap kept for reuse
 TRIM_THRESHOLD = 1 << 30
 
-_done: list[bool] = []
-
 __all__ = ["retain_freed_memory"]
 
 
+@functools.cache
 def retain_freed_memory() -> bool:
     """Raise glibc malloc's mmap and trim thresholds once per process; ``True`` if they are set.
 
     Does nothing (``False``) off glibc, when ``LDLGN_RETAIN_HEAP=0``, or when the environment
     already sets glibc's own ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``.
     """
-    if _done:
-        return _done[0]
-    _done.append(_configure())
-    return _done[0]
-
-
-def _configure() -> bool:
     if os.environ.get("LDLGN_RETAIN_HEAP", "1") == "0" or not sys.platform.startswith("linux"):
         return False
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:

@@ -105,13 +105,17 @@ def _coefficient_passes(n: int) -> list[str]:
     return lines
 
 
-def _split_backward(n: int, gate: list[str], loads: list[str]) -> str:
-    """``backward_<n>`` for ``n > LOW_INPUTS``: one pass writes the operand gradients, then
-    ``2**(n-3)`` passes of 8 accumulators sum the coefficient gradient (``2**n`` accumulators
-    across the batch loop would not fit in the 16 vector registers)."""
+def _backward_source(n: int, gate: list[str], loads: list[str]) -> str:
+    """``backward_<n>``: the operand gradients in one pass over the batch. Up to ``LOW_INPUTS``
+    inputs the same pass sums the coefficient gradient in ``2**n`` accumulators; above, those
+    would not fit in the 16 vector registers, so ``2**(n-3)`` later passes of 8 accumulators sum it."""
+    split = n > LOW_INPUTS
     backward = ["a = g[s]"]
-    _backward_tree(0, 1 << n, 0, "a", backward, set(), 1 << LOW_INPUTS)
+    _backward_tree(0, 1 << n, 0, "a", backward, set(), 1 << LOW_INPUTS if split else 0)
     backward += [f"dyT[i * {n} + {k}, s] = d{k}" for k in range(n)]
+    sums = [] if split else [f"q{r} = np.float32(0.0)" for r in range(1 << n)]
+    after = (_coefficient_passes(n) if split else []) + _store_gradient(n)
+    sums_block = _block(sums, 8) + "\n" if sums else ""
     return f"""
 
 @njit(parallel=True, cache=True, fastmath=_FM)
@@ -120,10 +124,10 @@ def backward_{n}(xT, idx, c, rows, gT, dyT, gc):
     for i in prange(idx.shape[0]):
 {_block(gate, 8)}
         g = gT[i]
-        for s in range(batch):
+{sums_block}        for s in range(batch):
 {_block(loads, 12)}
 {_block(backward, 12)}
-{_block(_coefficient_passes(n) + _store_gradient(n), 8)}
+{_block(after, 8)}
 """
 
 
@@ -171,28 +175,7 @@ def forward_{n}(xT, idx, c, rows, yT, coef):
 {_block(forward, 12)}
             y[s] = {top}
 """
-    if n > LOW_INPUTS:
-        return source + _split_backward(n, gate, loads)
-    backward = ["a = g[s]"]
-    _backward_tree(0, rows, 0, "a", backward, set(), 0)
-    backward += [f"dyT[i * {n} + {k}, s] = d{k}" for k in range(n)]
-    return (
-        source
-        + f"""
-
-@njit(parallel=True, cache=True, fastmath=_FM)
-def backward_{n}(xT, idx, c, rows, gT, dyT, gc):
-    batch = xT.shape[1]
-    for i in prange(idx.shape[0]):
-{_block(gate, 8)}
-        g = gT[i]
-{_block([f"q{r} = np.float32(0.0)" for r in range(rows)], 8)}
-        for s in range(batch):
-{_block(loads, 12)}
-{_block(backward, 12)}
-{_block(_store_gradient(n), 8)}
-"""
-    )
+    return source + _backward_source(n, gate, loads)
 
 
 def _store_gradient(n: int) -> list[str]:

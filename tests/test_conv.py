@@ -315,21 +315,28 @@ def test_cuda_conv_net_equals_the_cpu_net():
         torch.testing.assert_close(a.weights.grad, b.weights.grad.cpu(), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.slow
-def test_cdlgn_depth_example_and_the_run_plots_of_a_conv_net(tmp_path):
-    import re
+def _run_example(name: str, out) -> str:
+    """stdout of ``examples/<name>.py --short --out OUT``, which must succeed."""
     import subprocess
     import sys
     from pathlib import Path
 
-    from ldlgn.plots import gate_counts, write_run_plots
-
-    script = Path(__file__).resolve().parents[1] / "examples" / "cdlgn_depth.py"
+    script = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
     p = subprocess.run(
-        [sys.executable, str(script), "--short", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600
+        [sys.executable, str(script), "--short", "--out", str(out)], capture_output=True, text=True, timeout=600
     )
     assert p.returncode == 0, p.stderr
-    rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", p.stdout, re.M)
+    return p.stdout
+
+
+@pytest.mark.slow
+def test_cdlgn_depth_example_and_the_run_plots_of_a_conv_net(tmp_path):
+    import re
+
+    from ldlgn.plots import gate_counts, write_run_plots
+
+    stdout = _run_example("cdlgn_depth", tmp_path)
+    rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", stdout, re.M)
     assert [(int(r[0]), int(r[1])) for r in rows] == [(1, 4), (2, 6)]
     assert (tmp_path / "cdlgn_depth.png").stat().st_size > 5000
     run = tmp_path / "IWP-RI-convs2"
@@ -341,22 +348,15 @@ def test_cdlgn_depth_example_and_the_run_plots_of_a_conv_net(tmp_path):
 @pytest.mark.slow
 def test_cdlgn_vs_fc_example_reports_every_seed_and_the_paired_summary(tmp_path):
     import re
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "examples" / "cdlgn_vs_fc.py"
-    p = subprocess.run(
-        [sys.executable, str(script), "--short", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600
-    )
-    assert p.returncode == 0, p.stderr
-    runs = re.findall(r"^\s*(\d+) (fc|conv)\s+([\d.]+)\s+(\d+)$", p.stdout, re.M)
+    stdout = _run_example("cdlgn_vs_fc", tmp_path)
+    runs = re.findall(r"^\s*(\d+) (fc|conv)\s+([\d.]+)\s+(\d+)$", stdout, re.M)
     assert [(int(s), n) for s, n, _, _ in runs] == [(0, "fc"), (0, "conv"), (1, "fc"), (1, "conv")]
     for seed, label, _, gates in runs:  # each row is the run's own checkpoint, compiled
         model = checkpoint.load(tmp_path / f"{label}-seed{seed}" / "model.pt")
         assert int(gates) == optimize(lower(model.discrete()))[0].num_gates
     summary = {
-        n: (float(m), float(d)) for n, m, d in re.findall(r"^(fc|conv)\s+([\d.]+)\s.*\s([+-][\d.]+)$", p.stdout, re.M)
+        n: (float(m), float(d)) for n, m, d in re.findall(r"^(fc|conv)\s+([\d.]+)\s.*\s([+-][\d.]+)$", stdout, re.M)
     }
     acc = {n: [float(a) for _, m, a, _ in runs if m == n] for n in ("fc", "conv")}
     assert summary["fc"] == (pytest.approx(sum(acc["fc"]) / 2, abs=1e-4), 0.0)
