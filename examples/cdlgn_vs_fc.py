@@ -24,6 +24,7 @@ from ldlgn import checkpoint
 from ldlgn.compiler import lower, optimize
 from ldlgn.compiler.discrete import DiscreteNet
 from ldlgn.datasets import load_dataset
+from ldlgn.presets import PRESETS
 from ldlgn.train import TrainConfig, train
 
 SHORT = dict(seeds=[0, 1], steps=60, eval_every=20, arch="conv:4:3,fc:60", width=60, depth=2, conv_tau=2.0, fc_tau=2.0)
@@ -36,8 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--eval-every", type=int, default=0, help="0: every steps/20")
     p.add_argument("--arch", default="cdlgn-digits", help="the convolutional network (--arch spec or preset)")
-    p.add_argument("--conv-thresholds", type=int, default=7)
-    p.add_argument("--conv-tau", type=float, default=6.0)
+    recipe = PRESETS["cdlgn-digits"]  # the conv network's encoder and temperature default to its recipe
+    p.add_argument("--conv-thresholds", type=int, default=recipe["num_thresholds"])
+    p.add_argument("--conv-tau", type=float, default=recipe["tau"])
     p.add_argument("--width", type=int, default=2000, help="fully connected network: gates per layer")
     p.add_argument("--depth", type=int, default=4, help="fully connected network: layers")
     p.add_argument("--fc-thresholds", type=int, default=3)
